@@ -1,0 +1,10 @@
+# ttg_settings: flags shared by every TTG target (sanitizers, definitions).
+add_library(ttg_settings INTERFACE)
+target_compile_definitions(ttg_settings INTERFACE
+  TTG_VERSION="${PROJECT_VERSION}")
+if(TTG_SANITIZE)
+  set(ttg_san_flags -fsanitize=address,undefined -fno-omit-frame-pointer
+      -fno-sanitize-recover=undefined)
+  target_compile_options(ttg_settings INTERFACE ${ttg_san_flags})
+  target_link_options(ttg_settings INTERFACE ${ttg_san_flags})
+endif()

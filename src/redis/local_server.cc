@@ -1,0 +1,156 @@
+#include "redis/local_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "redis/connection.h"
+
+namespace ttg::redis {
+
+Result<int> pick_free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return make_error(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  int saved = errno;
+  ::close(fd);
+  if (port <= 0) return make_error(ErrorCode::kIo, std::string("bind: ") + std::strerror(saved));
+  return port;
+}
+
+Result<LocalServer> LocalServer::start(LocalServerOptions options) {
+  auto dir = util::TempDir::create("ttg-redis-");
+  if (!dir) return make_error(ErrorCode::kIo, dir.error());
+  LocalServer server(std::move(options), std::move(*dir));
+  // A port picked free can be taken by someone else before redis binds it:
+  // try a few ports before giving up.
+  Status launched;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    launched = server.launch();
+    if (launched) return server;
+    if (server.options_.transport == LocalServerOptions::Transport::kUnixSocket) break;
+  }
+  return tl::unexpected(launched.error());
+}
+
+LocalServer::~LocalServer() {
+  if (process_.valid()) stop();
+}
+
+Options LocalServer::options() const {
+  Options o;
+  if (options_.transport == LocalServerOptions::Transport::kUnixSocket) {
+    o.unix_socket = dir_.path() + "/redis.sock";
+  } else {
+    o.host = "127.0.0.1";
+    o.port = port_;
+  }
+  o.password = options_.password;
+  return o;
+}
+
+Status LocalServer::launch() {
+  if (port_ == 0 || options_.transport == LocalServerOptions::Transport::kUnixSocket) {
+    if (options_.transport == LocalServerOptions::Transport::kTcp) {
+      TTG_TRY_ASSIGN(port_, pick_free_port());
+    }
+  }
+  const std::string conf_path = dir_.path() + "/redis.conf";
+  {
+    std::ostringstream conf;
+    conf << "daemonize no\n"
+         << "dir " << dir_.path() << "\n"
+         << "logfile " << log_path() << "\n"
+         << "save \"\"\n"
+         << "protected-mode yes\n";
+    if (options_.transport == LocalServerOptions::Transport::kUnixSocket) {
+      conf << "port 0\n"
+           << "unixsocket " << dir_.path() << "/redis.sock\n"
+           << "unixsocketperm 700\n";
+    } else {
+      conf << "bind 127.0.0.1\n"
+           << "port " << port_ << "\n";
+    }
+    if (options_.append_only) {
+      conf << "appendonly yes\n"
+           << "appendfsync " << options_.appendfsync << "\n";
+    } else {
+      conf << "appendonly no\n";
+    }
+    if (!options_.password.empty()) conf << "requirepass " << options_.password << "\n";
+    for (const auto& line : options_.extra_config) conf << line << "\n";
+    // The file may hold a password: create it readable by the owner only.
+    int fd = ::open(conf_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return make_error(ErrorCode::kIo, "cannot write " + conf_path);
+    std::string text = conf.str();
+    ssize_t written = ::write(fd, text.data(), text.size());
+    ::close(fd);
+    if (written != static_cast<ssize_t>(text.size())) {
+      return make_error(ErrorCode::kIo, "cannot write " + conf_path);
+    }
+  }
+  auto proc = util::Process::spawn({options_.binary, conf_path});
+  if (!proc) return make_error(ErrorCode::kIo, proc.error());
+  process_ = std::move(*proc);
+
+  Options probe = options();
+  probe.connect_timeout = std::chrono::milliseconds(500);
+  probe.command_timeout = std::chrono::milliseconds(1000);
+  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  auto step = std::chrono::milliseconds(2);
+  Error last{ErrorCode::kConnection, "not started"};
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!process_.running()) {
+      std::string why = util::describe_wait_status(process_.status().value_or(0));
+      if (options_.transport == LocalServerOptions::Transport::kTcp) port_ = 0;
+      return make_error(ErrorCode::kIo,
+                        "redis-server exited during start-up (" + why + "); see " + log_path());
+    }
+    auto conn = Connection::connect(probe);
+    if (conn) return {};
+    last = conn.error();
+    // A server that is loading its AOF answers LOADING: keep polling.
+    std::this_thread::sleep_for(step);  // polling backoff, bounded by deadline
+    step = std::min(step * 2, std::chrono::milliseconds(50));
+  }
+  process_.stop(std::chrono::milliseconds(1000));
+  return make_error(ErrorCode::kTimeout, "redis-server did not answer within " +
+                                             std::to_string(options_.start_timeout.count()) +
+                                             " ms: " + last.message);
+}
+
+void LocalServer::kill() {
+  process_.signal(SIGCONT);
+  process_.signal(SIGKILL);
+  process_.wait_for(std::chrono::milliseconds(10000));
+}
+
+void LocalServer::stop(std::chrono::milliseconds grace) {
+  process_.signal(SIGCONT);  // a frozen server cannot handle SIGTERM
+  process_.stop(grace);
+}
+
+Status LocalServer::restart() {
+  if (process_.valid()) stop();
+  return launch();
+}
+
+}  // namespace ttg::redis

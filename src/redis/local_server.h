@@ -1,0 +1,83 @@
+#pragma once
+// A private redis-server process, started and stopped by its owner: the
+// embedded default of `ttg demo` and the server of every integration test.
+
+#include <chrono>
+#include <string>
+
+#include "core/result.h"
+#include "redis/options.h"
+#include "util/process.h"
+#include "util/temp_dir.h"
+
+namespace ttg::redis {
+
+struct LocalServerOptions {
+  enum class Transport { kTcp, kUnixSocket };
+  // Listen on a free loopback TCP port or on a unix socket in the temp dir.
+  // Default TCP.
+  Transport transport = Transport::kTcp;
+  // Persist with an append-only file (appendfsync `appendfsync`). Default off:
+  // no persistence at all.
+  bool append_only = false;
+  // "always", "everysec" or "no". Default "always".
+  std::string appendfsync = "always";
+  // When set, the server requires this password (requirepass). Default empty.
+  std::string password;
+  // Extra lines for redis.conf (e.g. "user alice on >pw ~* +@all").
+  std::vector<std::string> extra_config;
+  // Path of the redis-server binary. Default "redis-server" from PATH.
+  std::string binary = "redis-server";
+  // How long to wait for the server to answer PING. Default 10 s.
+  std::chrono::milliseconds start_timeout{10000};
+};
+
+// Owns a redis-server child and its temporary directory. The configuration
+// (including any password) goes into a mode-0600 file in that directory, never
+// on the command line. The destructor stops the server (SIGTERM, then
+// SIGKILL) and removes the directory. Not thread-safe.
+class LocalServer {
+ public:
+  // Starts a server and waits until it answers PING.
+  [[nodiscard]] static Result<LocalServer> start(LocalServerOptions options = {});
+
+  LocalServer(LocalServer&&) noexcept = default;
+  LocalServer& operator=(LocalServer&&) noexcept = default;
+  ~LocalServer();
+
+  // Connection options for this server (with the configured password).
+  Options options() const;
+  // `redis://127.0.0.1:PORT` or `unix:///dir/redis.sock`, without password.
+  std::string url() const { return describe(options()); }
+  pid_t pid() const { return process_.pid(); }
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_.path(); }
+
+  // Sends `sig` to the server (SIGSTOP/SIGCONT to freeze and resume it).
+  void signal(int sig) const { process_.signal(sig); }
+  // Kills the server with SIGKILL and reaps it (a crash).
+  void kill();
+  // Stops the server gracefully (SIGTERM, then SIGKILL after `grace`).
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  // Starts the server again on the same address and directory (loading the
+  // AOF when persistence is on) and waits until it answers.
+  [[nodiscard]] Status restart();
+  bool running() { return process_.running(); }
+  // Path of the server's log file.
+  std::string log_path() const { return dir_.path() + "/redis.log"; }
+
+ private:
+  LocalServer(LocalServerOptions options, util::TempDir dir)
+      : options_(std::move(options)), dir_(std::move(dir)) {}
+  Status launch();
+
+  LocalServerOptions options_;
+  util::TempDir dir_;
+  util::Process process_;
+  int port_ = 0;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0).
+[[nodiscard]] Result<int> pick_free_port();
+
+}  // namespace ttg::redis

@@ -1,0 +1,24 @@
+#pragma once
+// Small string helpers.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ttg::util {
+
+std::vector<std::string> split(std::string_view text, char sep);
+std::string_view trim(std::string_view text);
+bool starts_with(std::string_view text, std::string_view prefix);
+// Parses a whole decimal integer (optional sign); nullopt on any junk or overflow.
+std::optional<int64_t> parse_int(std::string_view text);
+// Parses a whole floating-point number; nullopt on junk.
+std::optional<double> parse_double(std::string_view text);
+// Lower-cases ASCII letters.
+std::string to_lower(std::string_view text);
+// Percent-decodes `text` ("%40" -> "@"); nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view text);
+
+}  // namespace ttg::util
