@@ -1,0 +1,136 @@
+#include "core/job.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+namespace ttg {
+
+nlohmann::json JobSpec::to_json() const {
+  return nlohmann::json{{"kernel", kernel},
+                        {"args", args},
+                        {"total_params", total_params},
+                        {"chunk_size", chunk_size},
+                        {"max_attempts", max_attempts}};
+}
+
+Result<JobSpec> JobSpec::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return make_error(ErrorCode::kInvalidArgument, "job spec: not an object");
+  JobSpec spec;
+  auto get_int = [&](const char* key, auto& out) -> Status {
+    auto it = j.find(key);
+    if (it == j.end()) return {};
+    if (!it->is_number_integer()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        std::string("job spec: '") + key + "' must be an integer");
+    }
+    out = it->get<std::remove_reference_t<decltype(out)>>();
+    return {};
+  };
+  TTG_TRY(get_int("total_params", spec.total_params));
+  TTG_TRY(get_int("chunk_size", spec.chunk_size));
+  TTG_TRY(get_int("max_attempts", spec.max_attempts));
+  if (auto it = j.find("kernel"); it != j.end()) {
+    if (!it->is_string()) {
+      return make_error(ErrorCode::kInvalidArgument, "job spec: 'kernel' must be a string");
+    }
+    spec.kernel = it->get<std::string>();
+  }
+  if (auto it = j.find("args"); it != j.end()) {
+    if (!it->is_object()) {
+      return make_error(ErrorCode::kInvalidArgument, "job spec: 'args' must be an object");
+    }
+    spec.args = *it;
+  }
+  TTG_TRY(spec.validate());
+  return spec;
+}
+
+Status JobSpec::validate() const {
+  if (total_params < 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "total params must be at least 1, got " + std::to_string(total_params));
+  }
+  if (chunk_size < 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "chunk size must be at least 1, got " + std::to_string(chunk_size));
+  }
+  if (max_attempts < 1 || max_attempts > 1000) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "max attempts must be from 1 to 1000, got " + std::to_string(max_attempts));
+  }
+  return {};
+}
+
+Status validate_job_name(std::string_view name) {
+  if (name.empty() || name.size() > 100) {
+    return make_error(ErrorCode::kInvalidArgument, "job name must have 1 to 100 characters");
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          "job name '" + std::string(name) + "' may only hold letters, digits, '.', '_' and '-'");
+    }
+  }
+  return {};
+}
+
+std::string generate_job_name() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rd() & 0xffff));
+  return std::string("job-") + buf + "-" + suffix;
+}
+
+std::string_view job_state_name(JobState state) {
+  switch (state) {
+    case JobState::kSubmitting:
+      return "submitting";
+    case JobState::kPending:
+      return "pending";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kComplete:
+      return "complete";
+    case JobState::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+std::optional<JobState> parse_job_state(std::string_view text) {
+  for (auto s : {JobState::kSubmitting, JobState::kPending, JobState::kRunning, JobState::kComplete,
+                 JobState::kCancelled}) {
+    if (job_state_name(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string iso8601_now() {
+  int64_t ms = unix_ms();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+}  // namespace ttg

@@ -1,0 +1,31 @@
+#pragma once
+// Task entries: the fields written by submit and their decoding. Pure
+// functions, testable without a server.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/job.h"
+#include "queue/work_queue.h"
+#include "redis/reply.h"
+
+namespace ttg::queue {
+
+// The stream entry ID of chunk `c`: "(c+1)-0".
+std::string entry_id_for_chunk(int64_t c);
+
+// The fields of chunk `c`'s task entry (prototype names plus `job`).
+std::vector<std::string> task_fields(const std::string& job, const JobSpec& spec, int64_t c,
+                                     const std::string& created_at);
+
+// Decodes a claimed entry (`id`, flat field/value array) of `job` into a
+// Chunk. Never fails: an entry that does not match the spec comes back with
+// `malformed` set to the reason. `chunk` is -1 when the ID names no chunk.
+Chunk decode_task(const std::string& job, const JobSpec& spec, const std::string& id,
+                  const redis::Reply& fields, int attempt);
+
+// Field/value pairs of a flat [f1, v1, f2, v2, ...] array reply.
+std::vector<std::pair<std::string, std::string>> field_pairs(const redis::Reply& flat);
+
+}  // namespace ttg::queue

@@ -1,0 +1,398 @@
+#include "queue/redis_queue.h"
+
+#include <chrono>
+
+#include "queue/codec.h"
+#include "queue/keys.h"
+#include "queue/scripts.h"
+#include "util/strings.h"
+
+namespace ttg::queue {
+
+namespace {
+
+using redis::Reply;
+
+Result<JobView> read_job(redis::Client& client, const std::string& name) {
+  JobKeys k(name);
+  TTG_TRY_ASSIGN(Reply r, client.command({"HMGET", k.meta, "spec", "state"}));
+  if (!r.is_array() || r.size() != 2 || r[0].is_nil()) {
+    return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
+  }
+  nlohmann::json j = nlohmann::json::parse(r[0].str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return make_error(ErrorCode::kProtocol, "job '" + name + "': stored spec is not JSON");
+  }
+  auto spec = JobSpec::from_json(j);
+  if (!spec) return tl::unexpected(spec.error().with_context("job '" + name + "'"));
+  auto state = parse_job_state(r[1].str());
+  if (!state) {
+    return make_error(ErrorCode::kProtocol,
+                      "job '" + name + "': unknown state '" + r[1].str() + "'");
+  }
+  return JobView{name, std::move(*spec), *state};
+}
+
+// Loads `script` into the server's cache once (SCRIPT LOAD), so its SHA1
+// can be used in pipelined EVALSHA calls.
+Status load(redis::Client& client, const redis::Script& script) {
+  TTG_TRY_ASSIGN(Reply sha, client.command({"SCRIPT", "LOAD", script.body()}));
+  script.set_sha(sha.str());
+  return {};
+}
+
+std::vector<ResultRecord> records(const Reply& entries) {
+  std::vector<ResultRecord> out;
+  for (const auto& e : entries.elements()) {
+    if (e.size() != 2) continue;
+    ResultRecord rec;
+    rec.entry_id = e[0].str();
+    for (auto& [f, v] : field_pairs(e[1])) rec.fields[f] = v;
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+int64_t field_int(const std::map<std::string, std::string>& m, const char* key) {
+  auto it = m.find(key);
+  if (it == m.end()) return 0;
+  return util::parse_int(it->second).value_or(0);
+}
+
+class RedisStreamQueue final : public WorkQueue {
+ public:
+  RedisStreamQueue(const redis::Options& redis, QueueOptions options)
+      : client_(redis), options_(std::move(options)) {
+    if (options_.worker_id.empty()) options_.worker_id = options_.consumer;
+  }
+
+  Result<std::vector<std::string>> active_jobs() override {
+    TTG_TRY_ASSIGN(Reply names, client_.command({"ZRANGE", kRegistryKey, "0", "-1"}));
+    std::vector<std::string> out;
+    if (names.size() == 0) return out;
+    std::vector<redis::Command> cmds;
+    for (const auto& n : names.elements()) cmds.push_back({"HGET", JobKeys(n.str()).meta, "state"});
+    TTG_TRY_ASSIGN(auto states, client_.pipeline(cmds));
+    for (size_t i = 0; i < states.size(); ++i) {
+      const auto& s = states[i].str();
+      if (s == "submitting" || s == "pending" || s == "running") out.push_back(names[i].str());
+    }
+    return out;
+  }
+
+  Result<JobView> job(const std::string& name) override {
+    TTG_TRY_ASSIGN(JobView view, read_job(client_, name));
+    specs_[name] = view.spec;
+    return view;
+  }
+
+  Result<std::vector<Chunk>> claim(const std::string& job, int max) override {
+    TTG_TRY_ASSIGN(const JobSpec* spec, spec_of(job));
+    JobKeys k(job);
+    TTG_TRY_ASSIGN(Reply r,
+                   client_.eval(scripts::claim(), {k.tasks, k.meta, k.attempts, k.done, k.released},
+                                {kGroup, options_.consumer, std::to_string(max),
+                                 std::to_string(options_.lease_ms)}));
+    std::vector<Chunk> out;
+    for (const auto& e : r.elements()) {
+      if (e.size() < 3) return make_error(ErrorCode::kProtocol, "claim: bad reply");
+      out.push_back(
+          decode_task(job, *spec, e[0].str(), e[1], static_cast<int>(e[2].as_int().value_or(0))));
+    }
+    return out;
+  }
+
+  Result<std::vector<Chunk>> reclaim(const std::string& job, int max,
+                                     const std::vector<std::string>& held) override {
+    TTG_TRY_ASSIGN(const JobSpec* spec, spec_of(job));
+    JobKeys k(job);
+    std::vector<std::string> args{kGroup, options_.consumer, std::to_string(options_.lease_ms),
+                                  std::to_string(max), options_.worker_id};
+    args.insert(args.end(), held.begin(), held.end());
+    TTG_TRY_ASSIGN(
+        Reply r,
+        client_.eval(scripts::reclaim(),
+                     {k.tasks, k.meta, k.attempts, k.done, k.dead, k.events, k.errors}, args));
+    std::vector<Chunk> out;
+    for (const auto& e : r.elements()) {
+      if (e.size() < 5) return make_error(ErrorCode::kProtocol, "reclaim: bad reply");
+      Chunk c =
+          decode_task(job, *spec, e[0].str(), e[1], static_cast<int>(e[2].as_int().value_or(0)));
+      c.previous_owner = e[3].str();
+      c.idle_ms = e[4].as_int().value_or(0);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Result<std::vector<std::string>> renew(const std::string& job,
+                                         const std::vector<std::string>& ids) override {
+    std::vector<std::string> args{kGroup, options_.consumer};
+    args.insert(args.end(), ids.begin(), ids.end());
+    TTG_TRY_ASSIGN(Reply r, client_.eval(scripts::renew(), {JobKeys(job).tasks}, args));
+    std::vector<std::string> lost;
+    for (const auto& e : r.elements()) lost.push_back(e.str());
+    return lost;
+  }
+
+  Result<std::vector<CommitOutcome>> commit(const std::vector<Completion>& completions) override {
+    std::vector<CommitOutcome> out;
+    if (completions.empty()) return out;
+    if (scripts::commit().sha().empty()) TTG_TRY(load(client_, scripts::commit()));
+    std::vector<std::vector<std::string>> keys, args;
+    std::vector<redis::Command> cmds;
+    for (const auto& c : completions) {
+      JobKeys k(c.chunk.job);
+      char duration[32];
+      std::snprintf(duration, sizeof duration, "%.6f", c.duration_seconds);
+      keys.push_back({k.tasks, k.meta, k.results, k.done, k.events});
+      args.push_back({kGroup, c.chunk.entry_id, std::to_string(c.chunk.chunk),
+                      std::to_string(c.chunk.attempt), options_.worker_id, duration, c.completed_at,
+                      c.result_data});
+      cmds.push_back(
+          redis::Connection::evalsha_command(scripts::commit(), keys.back(), args.back()));
+    }
+    TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
+    for (size_t i = 0; i < replies.size(); ++i) {
+      Reply r = replies[i];
+      if (r.is_error()) {
+        Error e = redis::classify_error_reply(r.str());
+        if (e.code != ErrorCode::kNoScript) return tl::unexpected(e.with_context("commit"));
+        // The script cache was lost (Redis restarted): eval() reloads it. A
+        // commit is idempotent, so running it again is safe.
+        TTG_TRY_ASSIGN(r, client_.eval(scripts::commit(), keys[i], args[i]));
+      }
+      out.push_back(r.as_int().value_or(0) == 1 ? CommitOutcome::kCommitted
+                                                : CommitOutcome::kDuplicate);
+    }
+    return out;
+  }
+
+  Result<FailOutcome> fail(const Chunk& chunk, const std::string& error) override {
+    JobKeys k(chunk.job);
+    TTG_TRY_ASSIGN(Reply r,
+                   client_.eval(scripts::fail(),
+                                {k.tasks, k.meta, k.attempts, k.done, k.dead, k.events, k.errors},
+                                {kGroup, chunk.entry_id, std::to_string(chunk.chunk),
+                                 options_.consumer, error, options_.worker_id}));
+    if (!r.is_array() || r.size() != 2) return make_error(ErrorCode::kProtocol, "fail: bad reply");
+    FailOutcome out;
+    const std::string& kind = r[0].str();
+    out.attempt = static_cast<int>(r[1].as_int().value_or(0));
+    if (kind == "retry") {
+      out.kind = FailOutcome::Kind::kRetry;
+    } else if (kind == "dead") {
+      out.kind = FailOutcome::Kind::kDead;
+    } else if (kind == "lost") {
+      out.kind = FailOutcome::Kind::kLost;
+    } else {
+      out.kind = FailOutcome::Kind::kFinished;
+    }
+    return out;
+  }
+
+  Status dead_letter(const Chunk& chunk, const std::string& reason) override {
+    JobKeys k(chunk.job);
+    TTG_TRY(client_.eval(scripts::dead_letter(), {k.tasks, k.meta, k.done, k.dead, k.events},
+                         {kGroup, chunk.entry_id, "", "malformed", reason, options_.worker_id}));
+    return {};
+  }
+
+  Status release(const std::string& job, const std::vector<std::string>& ids) override {
+    if (ids.empty()) return {};
+    JobKeys k(job);
+    int64_t idle = std::max<int64_t>(options_.lease_ms * 2, 86'400'000);
+    std::vector<std::string> args{kGroup, options_.consumer, std::to_string(idle)};
+    args.insert(args.end(), ids.begin(), ids.end());
+    TTG_TRY(client_.eval(scripts::release(), {k.tasks, k.meta, k.attempts, k.released, k.events},
+                         args));
+    return {};
+  }
+
+  const std::string& consumer() const override { return options_.consumer; }
+
+ private:
+  Result<const JobSpec*> spec_of(const std::string& job) {
+    auto it = specs_.find(job);
+    if (it == specs_.end()) {
+      TTG_TRY(this->job(job));
+      it = specs_.find(job);
+    }
+    return &it->second;
+  }
+
+  redis::Client client_;
+  QueueOptions options_;
+  std::map<std::string, JobSpec> specs_;
+};
+
+}  // namespace
+
+std::unique_ptr<WorkQueue> make_redis_queue(const redis::Options& redis, QueueOptions options) {
+  return std::make_unique<RedisStreamQueue>(redis, std::move(options));
+}
+
+JobStore::JobStore(const redis::Options& redis) : client_(redis) {}
+
+Result<SubmitReport> JobStore::submit(const std::string& name, const JobSpec& spec,
+                                      const SubmitOptions& options) {
+  TTG_TRY(validate_job_name(name));
+  TTG_TRY(spec.validate());
+  auto started = std::chrono::steady_clock::now();
+  JobKeys k(name);
+  SubmitReport report;
+  if (options.force) {
+    TTG_TRY_ASSIGN(Reply exists, client_.command({"EXISTS", k.meta}));
+    if (exists.integer() > 0) report.outcome = SubmitOutcome::kReplaced;
+    TTG_TRY(remove(name));
+  }
+  const int64_t total = spec.total_chunks();
+  TTG_TRY_ASSIGN(Reply created, client_.eval(scripts::create(), {k.meta, k.tasks},
+                                             {kGroup, "name", name, "spec", spec.to_json().dump(),
+                                              "total_chunks", std::to_string(total), "total_params",
+                                              std::to_string(spec.total_params), "chunk_size",
+                                              std::to_string(spec.chunk_size), "max_attempts",
+                                              std::to_string(spec.max_attempts)}));
+  int64_t next = 0;
+  if (created.integer() == 0) {
+    TTG_TRY_ASSIGN(Reply state, client_.command({"HGET", k.meta, "state"}));
+    if (state.str() != "submitting") {
+      report.outcome = SubmitOutcome::kExists;
+      return report;
+    }
+    // A submission cut short: continue after the last entry written. Entry
+    // IDs name chunks, so the stream's last ID says where to go on.
+    TTG_TRY_ASSIGN(Reply last, client_.command({"XREVRANGE", k.tasks, "+", "-", "COUNT", "1"}));
+    if (last.size() == 1) {
+      auto ms = util::parse_int(util::split(last[0][0].str(), '-')[0]);
+      next = ms.value_or(0);
+    }
+    report.outcome = SubmitOutcome::kResumed;
+  }
+  TTG_TRY(client_.command({"ZADD", kRegistryKey, "NX", std::to_string(unix_ms()), name}));
+  const std::string created_at = iso8601_now();
+  const int64_t batch = std::max(1, options.batch);
+  std::vector<redis::Command> cmds;
+  for (int64_t c = next; c < total; c += batch) {
+    cmds.clear();
+    int64_t end = std::min(total, c + batch);
+    for (int64_t i = c; i < end; ++i) {
+      redis::Command cmd{"XADD", k.tasks, entry_id_for_chunk(i)};
+      auto fields = task_fields(name, spec, i, created_at);
+      cmd.insert(cmd.end(), fields.begin(), fields.end());
+      cmds.push_back(std::move(cmd));
+    }
+    TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
+    for (const auto& r : replies) {
+      if (r.is_error())
+        return make_error(ErrorCode::kRedisReply, "XADD " + k.tasks + ": " + r.str());
+    }
+    report.chunks_written += end - c;
+  }
+  TTG_TRY(client_.eval(scripts::finish_submit(), {k.meta}, {}));
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+Result<std::vector<std::string>> JobStore::list() {
+  TTG_TRY_ASSIGN(Reply names, client_.command({"ZRANGE", kRegistryKey, "0", "-1"}));
+  std::vector<std::string> out;
+  for (const auto& n : names.elements()) out.push_back(n.str());
+  return out;
+}
+
+Result<JobStatus> JobStore::status(const std::string& name) {
+  JobKeys k(name);
+  TTG_TRY_ASSIGN(auto replies, client_.pipeline({{"HGETALL", k.meta},
+                                                 {"XPENDING", k.tasks, kGroup},
+                                                 {"XLEN", k.results},
+                                                 {"XLEN", k.dead}}));
+  if (replies[0].size() == 0) {
+    return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
+  }
+  std::map<std::string, std::string> m;
+  for (auto& [f, v] : field_pairs(replies[0])) m[f] = v;
+  JobStatus s;
+  s.name = name;
+  nlohmann::json j = nlohmann::json::parse(m["spec"], nullptr, false);
+  auto spec = JobSpec::from_json(j);
+  if (!spec) return tl::unexpected(spec.error().with_context("job '" + name + "'"));
+  s.spec = *spec;
+  s.state = parse_job_state(m["state"]).value_or(JobState::kPending);
+  s.total_chunks = field_int(m, "total_chunks");
+  s.done = field_int(m, "done");
+  s.dead = field_int(m, "dead");
+  s.duplicates = field_int(m, "duplicates");
+  s.takeovers = field_int(m, "takeovers");
+  s.retries = field_int(m, "retries");
+  s.released = field_int(m, "released");
+  s.malformed = field_int(m, "malformed");
+  s.created_ms = field_int(m, "created_ms");
+  s.first_claim_ms = field_int(m, "first_claim_ms");
+  s.finished_ms = field_int(m, "finished_ms");
+  // XPENDING summary: [count, min, max, [[consumer, count], ...]]; an error
+  // reply (no group) leaves in_flight empty.
+  const Reply& p = replies[1];
+  if (p.is_array() && p.size() == 4 && p[3].is_array()) {
+    for (const auto& c : p[3].elements()) {
+      if (c.size() == 2) s.in_flight[c[0].str()] = c[1].as_int().value_or(0);
+    }
+  }
+  s.results_len = replies[2].integer();
+  s.dead_len = replies[3].integer();
+  return s;
+}
+
+Status JobStore::for_each_result(const std::string& name,
+                                 const std::function<void(const ResultRecord&)>& sink) {
+  JobKeys k(name);
+  TTG_TRY_ASSIGN(Reply exists, client_.command({"EXISTS", k.meta}));
+  if (exists.integer() == 0) {
+    return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
+  }
+  std::string start = "-";
+  for (;;) {
+    TTG_TRY_ASSIGN(Reply batch,
+                   client_.command({"XRANGE", k.results, start, "+", "COUNT", "1000"}));
+    if (batch.size() == 0) return {};
+    for (const auto& rec : records(batch)) sink(rec);
+    start = "(" + batch[batch.size() - 1][0].str();
+  }
+}
+
+Result<std::vector<ResultRecord>> JobStore::dead_letters(const std::string& name) {
+  JobKeys k(name);
+  TTG_TRY_ASSIGN(Reply all, client_.command({"XRANGE", k.dead, "-", "+"}));
+  return records(all);
+}
+
+Result<std::vector<ResultRecord>> JobStore::events(const std::string& name,
+                                                   const std::string& after, int count) {
+  JobKeys k(name);
+  std::string start = after == "-" || after.empty() ? "-" : "(" + after;
+  TTG_TRY_ASSIGN(Reply all,
+                 client_.command({"XRANGE", k.events, start, "+", "COUNT", std::to_string(count)}));
+  return records(all);
+}
+
+Status JobStore::cancel(const std::string& name) {
+  JobKeys k(name);
+  TTG_TRY_ASSIGN(Reply exists, client_.command({"EXISTS", k.meta}));
+  if (exists.integer() == 0) {
+    return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
+  }
+  TTG_TRY(client_.command(
+      {"HSET", k.meta, "state", "cancelled", "finished_ms", std::to_string(unix_ms())}));
+  return {};
+}
+
+Status JobStore::remove(const std::string& name) {
+  JobKeys k(name);
+  redis::Command del{"DEL"};
+  for (auto& key : k.all()) del.push_back(key);
+  TTG_TRY(client_.pipeline({del, {"ZREM", kRegistryKey, name}}));
+  return {};
+}
+
+}  // namespace ttg::queue

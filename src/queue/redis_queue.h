@@ -1,0 +1,100 @@
+#pragma once
+// The work queue over Redis Streams (docs/PROTOCOL.md), and the job
+// administration used by `ttg submit/status/jobs/results/cancel`.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "core/result.h"
+#include "queue/work_queue.h"
+#include "redis/connection.h"
+#include "redis/options.h"
+
+namespace ttg::queue {
+
+struct QueueOptions {
+  // Consumer name in the group (stable: pod name, else host-pid).
+  std::string consumer;
+  // Worker name written into results and events. Default: the consumer.
+  std::string worker_id;
+  // Lease length in ms: an entry idle longer is taken over. Default 10000.
+  int64_t lease_ms = 10000;
+};
+
+// Opens a WorkQueue with its own connection to `redis` (connected lazily,
+// reconnecting with back-off). One per thread.
+std::unique_ptr<WorkQueue> make_redis_queue(const redis::Options& redis, QueueOptions options);
+
+struct SubmitOptions {
+  // Replace an existing job of the same name (its keys are deleted first).
+  bool force = false;
+  // XADDs per pipelined round trip. Default 2000.
+  int batch = 2000;
+};
+
+enum class SubmitOutcome { kCreated, kExists, kReplaced, kResumed };
+
+struct SubmitReport {
+  SubmitOutcome outcome = SubmitOutcome::kCreated;
+  int64_t chunks_written = 0;
+  double seconds = 0;
+};
+
+// Everything `ttg status` shows of a job.
+struct JobStatus {
+  std::string name;
+  JobSpec spec;
+  JobState state = JobState::kPending;
+  int64_t total_chunks = 0, done = 0, dead = 0, duplicates = 0, takeovers = 0, retries = 0,
+          released = 0, malformed = 0;
+  int64_t created_ms = 0, first_claim_ms = 0, finished_ms = 0;
+  // Chunks in flight per consumer (the group's pending list).
+  std::map<std::string, int64_t> in_flight;
+  int64_t results_len = 0, dead_len = 0;
+};
+
+// One result entry, as stored.
+struct ResultRecord {
+  std::string entry_id;
+  std::map<std::string, std::string> fields;
+};
+
+// Not thread-safe: one per thread.
+class JobStore {
+ public:
+  explicit JobStore(const redis::Options& redis);
+
+  // Creates job `name` with `spec` and writes its chunks. An existing job is
+  // left alone (kExists) unless `force`; a job whose submission was cut short
+  // (state submitting) is completed (kResumed).
+  [[nodiscard]] Result<SubmitReport> submit(const std::string& name, const JobSpec& spec,
+                                            const SubmitOptions& options);
+  // All jobs in the registry, oldest first.
+  [[nodiscard]] Result<std::vector<std::string>> list();
+  // kNotFound when the job does not exist.
+  [[nodiscard]] Result<JobStatus> status(const std::string& name);
+  // Calls `sink` for every result entry in order (read in batches). A chunk
+  // is never shown twice: the store holds at most one result per chunk.
+  [[nodiscard]] Status for_each_result(const std::string& name,
+                                       const std::function<void(const ResultRecord&)>& sink);
+  // Dead-letter entries, in order.
+  [[nodiscard]] Result<std::vector<ResultRecord>> dead_letters(const std::string& name);
+  // Marks the job cancelled: workers stop claiming and computing it.
+  [[nodiscard]] Status cancel(const std::string& name);
+  // Deletes every key of the job and its registry entry.
+  [[nodiscard]] Status remove(const std::string& name);
+  // Recent events (takeovers, duplicates, ...) after stream ID `after`.
+  [[nodiscard]] Result<std::vector<ResultRecord>> events(const std::string& name,
+                                                         const std::string& after, int count);
+
+  redis::Client& client() { return client_; }
+
+ private:
+  redis::Client client_;
+};
+
+}  // namespace ttg::queue

@@ -1,0 +1,36 @@
+#pragma once
+// The Lua scripts of the queue protocol (docs/PROTOCOL.md, "Scripts").
+// Each is atomic; keys are passed in a fixed order documented beside each.
+
+#include "redis/connection.h"
+
+namespace ttg::queue::scripts {
+
+// KEYS: meta tasks. ARGV: group, field, value, ... Returns 1 created, 0 exists.
+const redis::Script& create();
+// KEYS: meta. Ends submission: state submitting -> pending (or running).
+const redis::Script& finish_submit();
+// KEYS: tasks meta attempts done released. ARGV: group consumer n lease_ms.
+// Returns [[id, [field, value...], attempt], ...].
+const redis::Script& claim();
+// KEYS: tasks. ARGV: group consumer id... Returns the lost IDs.
+const redis::Script& renew();
+// KEYS: tasks meta attempts done dead events errors.
+// ARGV: group consumer lease_ms n worker held_id...
+// Returns [[id, fields, attempt, previous_owner, idle_ms], ...].
+const redis::Script& reclaim();
+// KEYS: tasks meta results done events.
+// ARGV: group entry chunk attempt worker duration completed_at result_data.
+// Returns 1 committed, 0 duplicate.
+const redis::Script& commit();
+// KEYS: tasks meta attempts done dead events errors.
+// ARGV: group entry chunk consumer error worker. Returns [kind, attempt].
+const redis::Script& fail();
+// KEYS: tasks meta done dead events. ARGV: group entry unused reason error worker.
+// The chunk is the one the entry ID names, if any.
+const redis::Script& dead_letter();
+// KEYS: tasks meta attempts released events. ARGV: group consumer idle_ms id...
+// Returns the number handed back.
+const redis::Script& release();
+
+}  // namespace ttg::queue::scripts

@@ -1,0 +1,66 @@
+#pragma once
+// The worker: claim -> compute -> commit, with a lease thread, takeover of
+// expired leases, retries with back-off, and a draining shutdown
+// (docs/PROTOCOL.md). Sees the queue only through queue::WorkQueue.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "kernels/kernel.h"
+#include "queue/work_queue.h"
+
+namespace ttg::worker {
+
+struct WorkerOptions {
+  // The job to serve; empty = every active job. Default empty.
+  std::string job;
+  // Compute slots (threads). Default 2.
+  int threads = 2;
+  // Lease length in ms (must match the queue's). Default 10000.
+  int64_t lease_ms = 10000;
+  // How often the lease thread renews; 0 = lease_ms / 3. Default 0.
+  int64_t renew_interval_ms = 0;
+  // Mean interval between takeover scans (jittered +-50%). Default 1000.
+  int64_t reclaim_interval_ms = 1000;
+  // Exit after this long with nothing to do; 0 = never. Default 30000.
+  int64_t idle_timeout_ms = 30000;
+  // On SIGTERM: time allowed to finish in-flight chunks before handing them
+  // back. Default 30000.
+  int64_t drain_timeout_ms = 30000;
+};
+
+struct WorkerStats {
+  int64_t claimed = 0;     // chunks claimed (new or handed back)
+  int64_t taken_over = 0;  // chunks taken over after a lease expired
+  int64_t committed = 0;   // results recorded
+  int64_t duplicates = 0;  // commits suppressed as duplicates
+  int64_t retries = 0;     // failed attempts retried
+  int64_t dead = 0;        // chunks this worker dead-lettered
+  int64_t lost = 0;        // chunks whose lease this worker lost
+  int64_t released = 0;    // chunks handed back at shutdown
+  int64_t malformed = 0;   // malformed entries dead-lettered
+  // Why run() returned: "finished", "idle", "stopped".
+  std::string exit_reason;
+};
+
+// Makes a queue with its own connection; called once for the main loop and
+// once for the lease thread.
+using QueueFactory = std::function<std::unique_ptr<queue::WorkQueue>()>;
+// Makes a kernel for a job's spec; called once per compute slot and job.
+using KernelFactory = std::function<Result<std::unique_ptr<kernels::Kernel>>(const JobSpec& spec)>;
+
+// Runs one worker until its job(s) are finished, the idle time-out passes, or
+// `stop` becomes true (then it drains: finishes in-flight chunks within the
+// drain time-out, hands back the rest). Redis errors are logged and retried
+// with back-off; they never end the worker. Returns an error only for a
+// fault it cannot work around (e.g. its job's kernel is unknown here).
+[[nodiscard]] Result<WorkerStats> run_worker(const WorkerOptions& options,
+                                             const QueueFactory& make_queue,
+                                             const KernelFactory& make_kernel,
+                                             const std::atomic<bool>& stop);
+
+}  // namespace ttg::worker

@@ -1,0 +1,343 @@
+// The queue protocol (docs/PROTOCOL.md) against a real redis-server, driven
+// step by step through two consumers.
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "queue/codec.h"
+#include "queue/keys.h"
+#include "queue/redis_queue.h"
+#include "support/redis_fixture.h"
+
+namespace ttg::queue {
+namespace {
+
+using ttg::testing::RedisTest;
+using ttg::testing::wait_until;
+
+class QueueProtocolTest : public RedisTest {
+ protected:
+  void SetUp() override {
+    RedisTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    store_ = std::make_unique<JobStore>(server_->options());
+  }
+
+  JobSpec spec(int64_t params, int64_t chunk, int max_attempts = 3) {
+    JobSpec s;
+    s.kernel = "noop";
+    s.total_params = params;
+    s.chunk_size = chunk;
+    s.max_attempts = max_attempts;
+    return s;
+  }
+
+  std::unique_ptr<WorkQueue> consumer(const std::string& name, int64_t lease_ms) {
+    return make_redis_queue(server_->options(), QueueOptions{name, name, lease_ms});
+  }
+
+  Completion completion(const Chunk& c) {
+    return Completion{c, 0.001, iso8601_now(), "[{\"param\":" + std::to_string(c.begin) + "}]"};
+  }
+
+  JobStatus status(const std::string& job) {
+    auto s = store_->status(job);
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? *s : JobStatus{};
+  }
+
+  std::vector<ResultRecord> results(const std::string& job) {
+    std::vector<ResultRecord> out;
+    auto st = store_->for_each_result(job, [&](const ResultRecord& r) { out.push_back(r); });
+    EXPECT_TRUE(st) << st.error().message;
+    return out;
+  }
+
+  std::unique_ptr<JobStore> store_;
+};
+
+TEST_F(QueueProtocolTest, SubmitWritesOneEntryPerChunkWithPrototypeFields) {
+  auto r = store_->submit("j1", spec(1000, 10), {});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->outcome, SubmitOutcome::kCreated);
+  EXPECT_EQ(r->chunks_written, 100);
+  auto conn = connect();
+  auto len = conn.command({"XLEN", JobKeys("j1").tasks});
+  ASSERT_TRUE(len);
+  EXPECT_EQ(len->integer(), 100);
+  auto first = conn.command({"XRANGE", JobKeys("j1").tasks, "-", "+", "COUNT", "1"});
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)[0][0].str(), "1-0");
+  std::set<std::string> names;
+  for (auto& [f, v] : field_pairs((*first)[0][1])) names.insert(f);
+  for (const char* f : {"chunk_id", "start_param", "end_param", "params_count", "total_params",
+                        "total_chunks", "created_at"}) {
+    EXPECT_TRUE(names.count(f)) << f;
+  }
+  EXPECT_EQ(status("j1").state, JobState::kPending);
+}
+
+TEST_F(QueueProtocolTest, ResubmitIsANoOpAndForceReplaces) {
+  ASSERT_TRUE(store_->submit("j1", spec(100, 10), {}));
+  auto again = store_->submit("j1", spec(500, 10), {});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, SubmitOutcome::kExists);
+  EXPECT_EQ(status("j1").total_chunks, 10);
+  auto forced = store_->submit("j1", spec(500, 10), SubmitOptions{true, 2000});
+  ASSERT_TRUE(forced);
+  EXPECT_EQ(forced->outcome, SubmitOutcome::kReplaced);
+  EXPECT_EQ(status("j1").total_chunks, 50);
+}
+
+TEST_F(QueueProtocolTest, TwoJobsSideBySideKeepTheirOwnKeysAndCounters) {
+  ASSERT_TRUE(store_->submit("a", spec(30, 10), {}));
+  ASSERT_TRUE(store_->submit("b", spec(50, 10), {}));
+  auto q = consumer("w1", 10000);
+  for (const std::string job : {"a", "b"}) {
+    auto chunks = q->claim(job, 100);
+    ASSERT_TRUE(chunks) << chunks.error().message;
+    std::vector<Completion> done;
+    for (auto& c : *chunks) done.push_back(completion(c));
+    ASSERT_TRUE(q->commit(done));
+  }
+  EXPECT_EQ(status("a").done, 3);
+  EXPECT_EQ(status("b").done, 5);
+  EXPECT_EQ(status("a").state, JobState::kComplete);
+  EXPECT_EQ(status("b").state, JobState::kComplete);
+  auto jobs = store_->list();
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(*jobs, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(QueueProtocolTest, ExpiredLeaseIsTakenOverAndTheLateCommitIsADuplicate) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
+  auto a = consumer("a", 200);
+  auto b = consumer("b", 200);
+  auto claimed = a->claim("j", 1);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  Chunk held = (*claimed)[0];
+  EXPECT_EQ(held.attempt, 1);
+
+  // While a's lease is fresh, b cannot take it.
+  auto early = b->reclaim("j", 1, {});
+  ASSERT_TRUE(early);
+  EXPECT_TRUE(early->empty());
+
+  std::vector<Chunk> taken;
+  ASSERT_TRUE(wait_until([&] {
+    auto r = b->reclaim("j", 1, {});
+    if (r && !r->empty()) taken = *r;
+    return !taken.empty();
+  }));
+  EXPECT_EQ(taken[0].chunk, held.chunk);
+  EXPECT_EQ(taken[0].previous_owner, "a");
+  EXPECT_GE(taken[0].idle_ms, 200);
+  EXPECT_EQ(taken[0].attempt, 2);
+
+  // a's renewal now reports the chunk lost.
+  auto lost = a->renew("j", {held.entry_id});
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(*lost, std::vector<std::string>{held.entry_id});
+
+  auto first = b->commit({completion(taken[0])});
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)[0], CommitOutcome::kCommitted);
+  auto late = a->commit({completion(held)});
+  ASSERT_TRUE(late);
+  EXPECT_EQ((*late)[0], CommitOutcome::kDuplicate);
+
+  auto s = status("j");
+  EXPECT_EQ(s.done, 1);
+  EXPECT_EQ(s.duplicates, 1);
+  EXPECT_EQ(s.takeovers, 1);
+  EXPECT_EQ(s.state, JobState::kComplete);
+  EXPECT_EQ(results("j").size(), 1u);
+}
+
+TEST_F(QueueProtocolTest, RenewKeepsTheLeaseAlive) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
+  auto a = consumer("a", 300);
+  auto b = consumer("b", 300);
+  auto claimed = a->claim("j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  const std::string id = (*claimed)[0].entry_id;
+  // Renew for three lease lengths; b must never get the chunk.
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(900);
+  int renewals = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    auto lost = a->renew("j", {id});
+    ASSERT_TRUE(lost);
+    ASSERT_TRUE(lost->empty());
+    ++renewals;
+    auto r = b->reclaim("j", 1, {});
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->empty()) << "chunk taken over despite renewals";
+    wait_until([] { return false; }, std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(renewals, 3);
+}
+
+TEST_F(QueueProtocolTest, KernelFailuresAreRetriedThenDeadLettered) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10, 3), {}));
+  auto a = consumer("a", 10000);
+  auto claimed = a->claim("j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  Chunk c = (*claimed)[0];
+  auto f1 = a->fail(c, "boom 1");
+  ASSERT_TRUE(f1);
+  EXPECT_EQ(f1->kind, FailOutcome::Kind::kRetry);
+  EXPECT_EQ(f1->attempt, 2);
+  auto f2 = a->fail(c, "boom 2");
+  ASSERT_TRUE(f2);
+  EXPECT_EQ(f2->kind, FailOutcome::Kind::kRetry);
+  EXPECT_EQ(f2->attempt, 3);
+  auto f3 = a->fail(c, "boom 3");
+  ASSERT_TRUE(f3);
+  EXPECT_EQ(f3->kind, FailOutcome::Kind::kDead);
+  auto dead = store_->dead_letters("j");
+  ASSERT_TRUE(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].fields.at("reason"), "max_attempts");
+  EXPECT_EQ((*dead)[0].fields.at("last_error"), "boom 3");
+  EXPECT_EQ((*dead)[0].fields.at("attempts"), "3");
+  auto s = status("j");
+  EXPECT_EQ(s.dead, 1);
+  EXPECT_EQ(s.state, JobState::kComplete);
+  EXPECT_TRUE(s.in_flight.empty());
+  // A commit after the dead letter records nothing.
+  auto late = a->commit({completion(c)});
+  ASSERT_TRUE(late);
+  EXPECT_EQ((*late)[0], CommitOutcome::kDuplicate);
+  EXPECT_EQ(results("j").size(), 0u);
+}
+
+TEST_F(QueueProtocolTest, ChunkThatKeepsLosingItsWorkersIsDeadLetteredByReclaim) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10, 2), {}));
+  auto a = consumer("a", 100);
+  auto b = consumer("b", 100);
+  auto c = consumer("c", 100);
+  ASSERT_TRUE(a->claim("j", 1));  // attempt 1; a "dies"
+  std::vector<Chunk> taken;
+  ASSERT_TRUE(wait_until([&] {
+    auto r = b->reclaim("j", 1, {});
+    if (r && !r->empty()) taken = *r;
+    return !taken.empty();
+  }));
+  EXPECT_EQ(taken[0].attempt, 2);  // b "dies" too
+  // c finds the lease expired again: a third attempt is over the limit.
+  ASSERT_TRUE(wait_until([&] {
+    auto r = c->reclaim("j", 1, {});
+    EXPECT_TRUE(r && r->empty()) << "a chunk past its attempts must not be handed out";
+    return status("j").dead == 1;
+  }));
+  auto dead = store_->dead_letters("j");
+  ASSERT_TRUE(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].fields.at("reason"), "lease_expired");
+  EXPECT_EQ(status("j").state, JobState::kComplete);
+}
+
+TEST_F(QueueProtocolTest, MalformedEntryIsDeadLetteredAndDoesNotCount) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
+  auto conn = connect();
+  // Someone else's entry, with an automatic ID.
+  ASSERT_TRUE(conn.command({"XADD", JobKeys("j").tasks, "*", "hello", "world"}));
+  auto a = consumer("a", 10000);
+  auto claimed = a->claim("j", 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 3u);
+  int malformed = 0;
+  std::vector<Completion> done;
+  for (auto& c : *claimed) {
+    if (!c.malformed.empty()) {
+      ++malformed;
+      EXPECT_NE(c.malformed.find("not written by ttg"), std::string::npos) << c.malformed;
+      ASSERT_TRUE(a->dead_letter(c, c.malformed));
+    } else {
+      done.push_back(completion(c));
+    }
+  }
+  EXPECT_EQ(malformed, 1);
+  ASSERT_TRUE(a->commit(done));
+  auto s = status("j");
+  EXPECT_EQ(s.done, 2);
+  EXPECT_EQ(s.dead, 0);
+  EXPECT_EQ(s.malformed, 1);
+  EXPECT_EQ(s.state, JobState::kComplete);
+  EXPECT_TRUE(s.in_flight.empty());
+}
+
+TEST_F(QueueProtocolTest, ReleasedChunkIsClaimedAtOnceByAnotherWorker) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
+  auto a = consumer("a", 60000);
+  auto b = consumer("b", 60000);
+  auto claimed = a->claim("j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  ASSERT_TRUE(a->release("j", {(*claimed)[0].entry_id}));
+  auto got = b->claim("j", 1);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].chunk, (*claimed)[0].chunk);
+  EXPECT_EQ((*got)[0].attempt, 1) << "a hand-back gives its attempt back";
+  EXPECT_EQ(status("j").released, 1);
+}
+
+TEST_F(QueueProtocolTest, DeletedEntryIsDeadLetteredByReclaim) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
+  auto a = consumer("a", 100);
+  auto b = consumer("b", 100);
+  auto claimed = a->claim("j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  auto conn = connect();
+  ASSERT_TRUE(conn.command({"XDEL", JobKeys("j").tasks, (*claimed)[0].entry_id}));
+  ASSERT_TRUE(wait_until([&] {
+    auto r = b->reclaim("j", 1, {});
+    return r && status("j").dead == 1;
+  }));
+  auto dead = store_->dead_letters("j");
+  ASSERT_TRUE(dead && dead->size() == 1);
+  EXPECT_EQ((*dead)[0].fields.at("reason"), "deleted");
+  EXPECT_EQ((*dead)[0].fields.at("chunk_id"), "0");
+}
+
+TEST_F(QueueProtocolTest, CommitIsIdempotentWhenRepeated) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
+  auto a = consumer("a", 10000);
+  auto claimed = a->claim("j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  auto c = completion((*claimed)[0]);
+  auto once = a->commit({c, c});
+  ASSERT_TRUE(once);
+  EXPECT_EQ((*once)[0], CommitOutcome::kCommitted);
+  EXPECT_EQ((*once)[1], CommitOutcome::kDuplicate);
+  EXPECT_EQ(results("j").size(), 1u);
+}
+
+TEST_F(QueueProtocolTest, CommitSurvivesScriptFlush) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
+  auto a = consumer("a", 10000);
+  auto claimed = a->claim("j", 2);
+  ASSERT_TRUE(claimed && claimed->size() == 2);
+  ASSERT_TRUE(a->commit({completion((*claimed)[0])}));
+  auto conn = connect();
+  ASSERT_TRUE(conn.command({"SCRIPT", "FLUSH"}));
+  auto again = a->commit({completion((*claimed)[1])});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ((*again)[0], CommitOutcome::kCommitted);
+  EXPECT_EQ(status("j").state, JobState::kComplete);
+}
+
+TEST_F(QueueProtocolTest, CancelledJobHandsOutNothing) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
+  ASSERT_TRUE(store_->cancel("j"));
+  auto a = consumer("a", 10000);
+  auto claimed = a->claim("j", 2);
+  ASSERT_TRUE(claimed);
+  EXPECT_TRUE(claimed->empty());
+  EXPECT_EQ(status("j").state, JobState::kCancelled);
+}
+
+}  // namespace
+}  // namespace ttg::queue
