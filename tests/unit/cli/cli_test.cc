@@ -1,0 +1,217 @@
+#include "cli/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "support/env_guard.h"
+
+namespace ttg::cli {
+namespace {
+
+using ttg::testing::EnvGuard;
+
+struct Outcome {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Outcome run_with(const std::vector<std::string>& args, const Environment& env) {
+  std::ostringstream out, err;
+  int code = run(args, out, err, env);
+  return {code, out.str(), err.str()};
+}
+
+// Runs with an empty environment, so the caller's variables do not leak in.
+Outcome run_clean(const std::vector<std::string>& args) {
+  return run_with(args, fixed_environment({}));
+}
+
+TEST(CliTest, HelpListsEverySubcommand) {
+  auto r = run_clean({"--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.err, "");
+  for (const auto& sub : subcommands()) {
+    EXPECT_NE(r.out.find(std::string(sub.name)), std::string::npos) << sub.name;
+    EXPECT_NE(r.out.find(std::string(sub.help)), std::string::npos) << sub.help;
+  }
+  for (std::string flag : {"--config", "--log-level", "--log-format", "--version"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(CliTest, CommandHelpListsItsFlags) {
+  auto r = run_clean({"config", "--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  for (std::string flag :
+       {"--json", "--lease-ms", "--chunk-size", "--redis", "STALE_THRESHOLD_MS"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(CliTest, Version) {
+  auto r = run_clean({"--version"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.out, std::string("ttg ") + TTG_VERSION + "\n");
+}
+
+TEST(CliTest, UsageErrorsExitTwoWithUsageOnStderr) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{}, "ttg: no command given"},
+      {{"bogus"}, "ttg: unknown command 'bogus'"},
+      {{"--bogus"}, "--bogus"},
+      {{"config", "--bogus"}, "--bogus"},
+      {{"config", "--lease-ms"}, "--lease-ms"},
+      {{"config", "--lease-ms", "50"}, "ttg: --lease-ms: must be at least 100"},
+      {{"config", "--chunk-size", "abc"},
+       "ttg: --chunk-size: expected a positive integer, got 'abc'"},
+      {{"--log-level", "loud", "config"}, "ttg: --log-level: expected one of"},
+      {{"config", "extra"}, "extra"},
+  };
+  for (const auto& c : cases) {
+    std::string joined;
+    for (const auto& a : c.args) joined += " " + a;
+    SCOPED_TRACE("ttg" + joined);
+    auto r = run_clean(c.args);
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Usage: ttg"), std::string::npos) << r.err;
+  }
+}
+
+TEST(CliTest, EnvironmentErrorExitsTwoWithoutUsage) {
+  auto r = run_with({"config"}, fixed_environment({{"CHUNK_SIZE", "abc"}}));
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err, "ttg: CHUNK_SIZE: expected a positive integer, got 'abc'\n");
+}
+
+TEST(CliTest, ConfigShowsValuesAndSources) {
+  auto r = run_with({"config", "--lease-ms", "600", "--log-level", "warn"},
+                    fixed_environment({{"BATCH_SIZE", "25"}}));
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto line_of = [&](const std::string& key) {
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(key + " ", 0) == 0) return line;
+    }
+    return std::string();
+  };
+  EXPECT_NE(line_of("lease_ms").find("600"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("lease_ms").find("flag --lease-ms"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("chunk_size").find("env BATCH_SIZE"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("reclaim_interval_ms").find("200"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("log_level").find("flag --log-level"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("max_attempts").find("default"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, ConfigJson) {
+  auto r = run_with({"config", "--json"}, fixed_environment({{"CHUNK_SIZE", "12"}}));
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["settings"]["chunk_size"]["value"], 12);
+  EXPECT_EQ(doc["settings"]["chunk_size"]["source"], "env CHUNK_SIZE");
+  EXPECT_EQ(doc["settings"]["job"]["value"], "");
+  EXPECT_EQ(doc["redis"]["target"], "redis://127.0.0.1:6379");
+  EXPECT_EQ(doc["redis"]["password"], false);
+  for (const auto& info : settings_table()) {
+    EXPECT_TRUE(doc["settings"].contains(std::string(info.key))) << info.key;
+  }
+}
+
+// These read the real process environment, set for the test only.
+TEST(CliTest, ConfigRedactsPasswordsFromTheEnvironment) {
+  EnvGuard url("TTG_REDIS_URL", "redis://alice:urlsecret@db.example:6380/1");
+  EnvGuard password("TTG_REDIS_PASSWORD", "envsecret");
+  EnvGuard file("TTG_REDIS_PASSWORD_FILE", std::nullopt);
+  EnvGuard config("TTG_CONFIG", std::nullopt);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"config"}, std::vector<std::string>{"config", "--json"}}) {
+    auto r = run_with(args, process_environment());
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+    for (const std::string& text : {r.out, r.err}) {
+      EXPECT_EQ(text.find("urlsecret"), std::string::npos) << text;
+      EXPECT_EQ(text.find("envsecret"), std::string::npos) << text;
+    }
+    EXPECT_NE(r.out.find("redis://alice:***@db.example:6380/1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("***"), std::string::npos);
+  }
+  auto r = run_with({"config", "--json"}, process_environment());
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["settings"]["redis_password"]["value"], "***");
+  EXPECT_EQ(doc["settings"]["redis_password"]["source"], "env TTG_REDIS_PASSWORD");
+  EXPECT_EQ(doc["redis"]["password"], true);
+}
+
+TEST(CliTest, ErrorsNeverShowPasswords) {
+  EnvGuard url("TTG_REDIS_URL", "redis://alice:urlsecret@db.example:99999");
+  EnvGuard config("TTG_CONFIG", std::nullopt);
+  auto r = run_with({"config", "--log-level", "trace"}, process_environment());
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("TTG_REDIS_URL: invalid Redis URL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("urlsecret"), std::string::npos) << r.err;
+
+  r = run_clean({"config", "--redis", "redis://bob:flagsecret@h:0"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("--redis: invalid Redis URL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("flagsecret"), std::string::npos) << r.err;
+
+  // Two password sources: the message names them, not the password.
+  EnvGuard password("TTG_REDIS_PASSWORD", "envsecret");
+  EnvGuard file("TTG_REDIS_PASSWORD_FILE", "/nonexistent/pw");
+  EnvGuard good_url("TTG_REDIS_URL", std::nullopt);
+  r = run_with({"config"}, process_environment());
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("two Redis passwords"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("envsecret"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("envsecret"), std::string::npos) << r.err;
+}
+
+TEST(CliTest, LogLinesGoToStderrInTheChosenFormat) {
+  auto r =
+      run_with({"config", "--log-level", "debug"}, fixed_environment({{"LOG_FORMAT", "json"}}));
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  std::istringstream in(r.err);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line)) << r.err;
+  auto doc = nlohmann::json::parse(line);
+  EXPECT_EQ(doc["level"], "debug");
+  EXPECT_EQ(doc["msg"], "settings loaded");
+  EXPECT_EQ(doc["command"], "config");
+}
+
+TEST(CliTest, SubcommandTableIsConsistent) {
+  std::set<std::string_view> names;
+  for (const auto& sub : subcommands()) {
+    SCOPED_TRACE(std::string(sub.name));
+    EXPECT_TRUE(names.insert(sub.name).second) << "duplicate command";
+    EXPECT_FALSE(sub.help.empty());
+    EXPECT_NE(sub.setup, nullptr);
+    for (std::string_view key : sub.setting_flags) {
+      const KeyInfo* info = find_key(key);
+      ASSERT_NE(info, nullptr) << key;
+      EXPECT_FALSE(info->flag.empty()) << key << " has no flag";
+      EXPECT_FALSE(is_global_flag(key)) << key << " is global already";
+    }
+  }
+}
+
+TEST(ExitCodesTest, MapErrorCodes) {
+  EXPECT_EQ(exit_code_for({ErrorCode::kInvalidArgument, ""}), kExitUsage);
+  EXPECT_EQ(exit_code_for({ErrorCode::kConnection, ""}), kExitRedis);
+  EXPECT_EQ(exit_code_for({ErrorCode::kWrongPass, ""}), kExitRedis);
+  EXPECT_EQ(exit_code_for({ErrorCode::kNoAuth, ""}), kExitRedis);
+  EXPECT_EQ(exit_code_for({ErrorCode::kKernelFailed, ""}), kExitFailure);
+}
+
+}  // namespace
+}  // namespace ttg::cli
