@@ -4,12 +4,27 @@ namespace ttg::cli {
 
 const std::vector<Subcommand>& subcommands() {
   // One row per command: name, help line, settings it takes as flags, setup.
-  // Rows still to come follow the same pattern, e.g.
-  //   {"submit", "Queue a parameter sweep as a job", with_redis_flags({"job", ...}), setup_submit},
-  //   {"worker", "Claim and run tasks until idle", with_redis_flags({"lease_ms", ...}), ...},
-  // and likewise status, jobs, results, cancel, demo, cleanup, recover and
-  // kernels.
   static const std::vector<Subcommand> table = {
+      {"demo", "Run the fault demo on a private Redis and check a computed verdict",
+       with_redis_flags({"job", "total_parameters", "chunk_size", "simulate_work_ms",
+                         "max_attempts", "lease_ms", "reclaim_interval_ms"}),
+       setup_demo},
+      {"submit", "Create a job and queue its chunks",
+       with_redis_flags(
+           {"job", "total_parameters", "chunk_size", "simulate_work_ms", "max_attempts"}),
+       setup_submit},
+      {"worker", "Claim, compute and commit chunks until the job is finished or idle",
+       with_redis_flags({"job", "threads", "lease_ms", "reclaim_interval_ms",
+                         "idle_timeout_seconds", "drain_timeout_seconds", "worker_id",
+                         "total_parameters", "chunk_size", "simulate_work_ms", "max_attempts"}),
+       setup_worker},
+      {"status", "Show a job's progress: done/total, rate, ETA, takeovers, duplicates",
+       with_redis_flags({"job"}), setup_status},
+      {"jobs", "List every job", with_redis_flags(), setup_jobs},
+      {"results", "Print a job's results (csv, jsonl or json)", with_redis_flags(), setup_results},
+      {"cancel", "Cancel a job: workers stop claiming its chunks", with_redis_flags(),
+       setup_cancel},
+      {"kernels", "List the kernels with their arguments and outputs", {}, setup_kernels},
       {"config", "Print the effective settings and where each one came from", all_setting_flags(),
        setup_config},
   };

@@ -69,5 +69,13 @@ bool is_global_flag(std::string_view key);
 
 // One per cmd_<name>.cc.
 Handler setup_config(CLI::App& app);
+Handler setup_submit(CLI::App& app);
+Handler setup_worker(CLI::App& app);
+Handler setup_status(CLI::App& app);
+Handler setup_jobs(CLI::App& app);
+Handler setup_results(CLI::App& app);
+Handler setup_cancel(CLI::App& app);
+Handler setup_kernels(CLI::App& app);
+Handler setup_demo(CLI::App& app);
 
 }  // namespace ttg::cli

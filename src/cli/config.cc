@@ -238,7 +238,8 @@ std::vector<KeyInfo> build_table() {
         {"STALE_CHECK_INTERVAL_SECONDS", seconds_as_ms(&S::reclaim_interval_ms, 1, kDayMs / 1000)}},
        "--reclaim-interval-ms",
        "MS",
-       "How often to look for expired leases (default lease_ms / 3)",
+       "Mean interval between scans for expired leases, jittered +-50% (default 1000, or lease_ms "
+       "/ 3 if less)",
        K::kInteger,
        kPlain,
        integer(&S::reclaim_interval_ms, 10, kDayMs),
@@ -571,8 +572,9 @@ Result<Settings> load_settings(const Environment& env, const std::vector<FlagVal
     TTG_TRY(apply_text(s, *info, info->apply, flag.text, Source{SourceKind::kFlag, flag.flag}));
   }
   if (s.source("reclaim_interval_ms").kind == SourceKind::kDefault) {
-    s.reclaim_interval_ms = std::max<int64_t>(s.lease_ms / 3, 10);
-    s.sources.insert_or_assign("reclaim_interval_ms", Source{SourceKind::kDefault, "lease_ms / 3"});
+    s.reclaim_interval_ms = std::max<int64_t>(std::min<int64_t>(1000, s.lease_ms / 3), 10);
+    s.sources.insert_or_assign("reclaim_interval_ms",
+                               Source{SourceKind::kDefault, "min(1000, lease_ms / 3)"});
   }
   return s;
 }

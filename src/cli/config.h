@@ -41,13 +41,13 @@ enum class SourceKind { kDefault, kFile, kEnv, kFlag };
 struct Source {
   SourceKind kind = SourceKind::kDefault;
   // kFile: "path:line"; kEnv: the variable name; kFlag: the flag ("--lease-ms");
-  // kDefault: empty, or how the default was derived ("lease_ms / 3").
+  // kDefault: empty, or how the default was derived ("min(1000, lease_ms / 3)").
   std::string where;
 
   // The prefix of error messages about this value: "ttg.yaml:12",
   // "CHUNK_SIZE", "--lease-ms", or "default".
   std::string label() const;
-  // For people: "default", "default (lease_ms / 3)", "file ttg.yaml:12",
+  // For people: "default", "default (min(1000, lease_ms / 3))", "file ttg.yaml:12",
   // "env CHUNK_SIZE", "flag --lease-ms".
   std::string describe() const;
 };
@@ -85,10 +85,10 @@ struct Settings {
   // How long a claimed task may go unacknowledged before another worker may
   // reclaim it. At least 100. Default 10000.
   int64_t lease_ms = 10000;
-  // How often a worker looks for expired leases. At least 10. Default
-  // lease_ms / 3 (3333 with the default lease), derived by load_settings()
-  // unless set.
-  int64_t reclaim_interval_ms = 10000 / 3;
+  // Mean interval between a worker's scans for expired leases (jittered
+  // +-50%). At least 10. Default min(1000, lease_ms / 3), derived by
+  // load_settings() unless set.
+  int64_t reclaim_interval_ms = 1000;
   // Simulated work per parameter of the built-in placeholder kernel.
   // Default 100.
   int64_t simulate_work_ms = 100;

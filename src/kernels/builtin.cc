@@ -1,3 +1,5 @@
+#include <signal.h>
+
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -133,8 +135,12 @@ class NoopKernel final : public Kernel {
 class FaultyKernel final : public Kernel {
  public:
   FaultyKernel(int64_t work_ms, std::set<int64_t> fail, std::set<int64_t> crash,
-               std::set<int64_t> hang)
-      : sim_(work_ms), fail_(std::move(fail)), crash_(std::move(crash)), hang_(std::move(hang)) {}
+               std::set<int64_t> hang, std::set<int64_t> pause)
+      : sim_(work_ms),
+        fail_(std::move(fail)),
+        crash_(std::move(crash)),
+        hang_(std::move(hang)),
+        pause_(std::move(pause)) {}
   Result<std::string> run(const ChunkTask& task, const CancelFlag& cancel) override {
     if (crash_.count(task.chunk) != 0) {
       std::fprintf(stderr, "faulty kernel: crashing on chunk %" PRId64 "\n", task.chunk);
@@ -145,6 +151,13 @@ class FaultyKernel final : public Kernel {
       return tl::unexpected(cancelled());
     }
     auto r = sim_.run(task, cancel);
+    if (r && pause_.count(task.chunk) != 0 && task.attempt == 1) {
+      // Freeze the whole process between computing and committing: the
+      // worst moment for a pause, as a long GC or a stopped VM would.
+      std::fprintf(stderr, "faulty kernel: stopping the process after chunk %" PRId64 "\n",
+                   task.chunk);
+      ::raise(SIGSTOP);
+    }
     if (r && fail_.count(task.chunk) != 0) {
       return make_error(ErrorCode::kKernelFailed,
                         "faulty kernel: chunk " + std::to_string(task.chunk) + " always fails");
@@ -154,7 +167,7 @@ class FaultyKernel final : public Kernel {
 
  private:
   SimulateKernel sim_;
-  std::set<int64_t> fail_, crash_, hang_;
+  std::set<int64_t> fail_, crash_, hang_, pause_;
 };
 
 }  // namespace
@@ -174,10 +187,21 @@ const std::vector<KernelInfo>& builtin_kernels() {
        "simulate, but fails, crashes its worker or hangs on chosen chunks; for testing",
        {"work_ms: as simulate (0)", "fail_chunks: chunks whose every attempt fails ([])",
         "crash_chunks: chunks that abort the worker process ([])",
-        "hang_chunks: chunks that never finish ([])"},
+        "hang_chunks: chunks that never finish ([])",
+        "pause_chunks: chunks after whose first computation the process stops itself "
+        "(SIGSTOP) before committing ([])"},
        {"value: as simulate"}},
   };
   return kinds;
+}
+
+JobSpec reference_spec(const JobSpec& spec) {
+  JobSpec ref = spec;
+  if (spec.kernel == "simulate" || spec.kernel == "faulty") {
+    ref.kernel = "simulate";
+    ref.args = {{"work_ms", 0}};
+  }
+  return ref;
 }
 
 Status validate(const JobSpec& spec) {
@@ -196,13 +220,15 @@ Result<std::unique_ptr<Kernel>> make_kernel(const JobSpec& spec) {
     return std::make_unique<NoopKernel>();
   }
   if (spec.kernel == "faulty") {
-    TTG_TRY(check_known(a, spec.kernel, {"work_ms", "fail_chunks", "crash_chunks", "hang_chunks"}));
+    TTG_TRY(check_known(a, spec.kernel,
+                        {"work_ms", "fail_chunks", "crash_chunks", "hang_chunks", "pause_chunks"}));
     TTG_TRY_ASSIGN(int64_t work_ms, int_arg(a, "work_ms", 0, 0));
     TTG_TRY_ASSIGN(auto fail, chunk_list_arg(a, "fail_chunks"));
     TTG_TRY_ASSIGN(auto crash, chunk_list_arg(a, "crash_chunks"));
     TTG_TRY_ASSIGN(auto hang, chunk_list_arg(a, "hang_chunks"));
+    TTG_TRY_ASSIGN(auto pause, chunk_list_arg(a, "pause_chunks"));
     return std::make_unique<FaultyKernel>(work_ms, std::move(fail), std::move(crash),
-                                          std::move(hang));
+                                          std::move(hang), std::move(pause));
   }
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown kernel '" + spec.kernel + "' (see `ttg kernels`)");

@@ -55,6 +55,11 @@ const std::vector<KernelInfo>& builtin_kernels();
 // argument) without making a kernel.
 [[nodiscard]] Status validate(const JobSpec& spec);
 
+// The spec to recompute `spec`'s values in one process, for verdicts: the
+// same values, without the placeholder's sleep or injected faults (simulate
+// and faulty become simulate with work_ms 0); other kernels are unchanged.
+JobSpec reference_spec(const JobSpec& spec);
+
 // Makes a kernel for `spec` (kInvalidArgument: unknown kernel or argument).
 [[nodiscard]] Result<std::unique_ptr<Kernel>> make_kernel(const JobSpec& spec);
 

@@ -154,7 +154,13 @@ class Worker {
         stats_.exit_reason = "stopped";
         return {};
       }
-      wait_for_outcomes(std::min(next_claim, next_reclaim));
+      // Sleep until a chunk finishes, or until there is something to do: a
+      // claim when a slot is free, a takeover scan, a retry that falls due.
+      auto wake = next_reclaim;
+      if (!stopping && options_.threads > static_cast<int>(in_flight_count())) {
+        wake = std::min(wake, next_claim);
+      }
+      wait_for_outcomes(std::min(wake, next_retry_due()));
     }
   }
 
@@ -280,6 +286,15 @@ class Worker {
     }
     work_cv_.notify_one();
     return true;
+  }
+
+  Clock::time_point next_retry_due() {
+    auto due = Clock::time_point::max();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [k, f] : in_flight_) {
+      if (f.waiting_retry) due = std::min(due, f.retry_at);
+    }
+    return due;
   }
 
   void start_due_retries(Clock::time_point now) {

@@ -43,7 +43,7 @@ TEST_F(ConfigTest, DefaultsWithTheirSource) {
   EXPECT_EQ(s->chunk_size, 10);
   EXPECT_EQ(s->idle_timeout_seconds, 30);
   EXPECT_EQ(s->lease_ms, 10000);
-  EXPECT_EQ(s->reclaim_interval_ms, 3333);
+  EXPECT_EQ(s->reclaim_interval_ms, 1000);
   EXPECT_EQ(s->simulate_work_ms, 100);
   EXPECT_EQ(s->max_attempts, 3);
   EXPECT_EQ(s->drain_timeout_seconds, 30);
@@ -52,7 +52,7 @@ TEST_F(ConfigTest, DefaultsWithTheirSource) {
   EXPECT_EQ(s->log_level, "info");
   EXPECT_EQ(s->log_format, obs::LogFormat::kText);
   EXPECT_EQ(s->source("chunk_size").describe(), "default");
-  EXPECT_EQ(s->source("reclaim_interval_ms").describe(), "default (lease_ms / 3)");
+  EXPECT_EQ(s->source("reclaim_interval_ms").describe(), "default (min(1000, lease_ms / 3))");
 }
 
 // For several keys: each layer overrides the one below it.

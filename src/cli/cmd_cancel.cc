@@ -1,0 +1,26 @@
+// `ttg cancel JOB`: stop handing out a job's chunks.
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <ostream>
+
+#include "cli/common.h"
+#include "cli/exit_codes.h"
+
+namespace ttg::cli {
+
+Handler setup_cancel(CLI::App& app) {
+  auto job = std::make_shared<std::string>();
+  app.add_option("job", *job, "The job to cancel")->required();
+  return [job](const Context& ctx) -> int {
+    auto redis = redis_options(ctx.settings);
+    if (!redis) return report(ctx, "cancel", redis.error());
+    queue::JobStore store(*redis);
+    if (auto st = store.cancel(*job); !st) return report(ctx, "cancel", st.error());
+    ctx.out << "cancelled job " << *job << "\n";
+    return kExitOk;
+  };
+}
+
+}  // namespace ttg::cli

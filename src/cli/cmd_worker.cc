@@ -1,0 +1,132 @@
+// `ttg worker`: claim, compute and commit chunks until the job is finished,
+// the idle time-out passes, or SIGTERM/SIGINT (drain, then exit 0).
+// `ttg worker --static --index I --count N`: the prototype's first
+// milestone, kept as a baseline: compute share I of N without Redis.
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <ostream>
+
+#include "cli/common.h"
+#include "cli/exit_codes.h"
+#include "kernels/kernel.h"
+#include "obs/log.h"
+#include "worker/worker.h"
+
+namespace ttg::cli {
+
+namespace {
+
+struct WorkerArgs {
+  bool static_mode = false;
+  int64_t index = -1;
+  int64_t count = 0;
+  std::string output;
+  std::string kernel = "simulate";
+  std::vector<std::string> args;
+};
+
+int run_static(const Context& ctx, const WorkerArgs& a) {
+  if (a.count < 1 || a.index < 0 || a.index >= a.count) {
+    return report(ctx, "worker",
+                  Error{ErrorCode::kInvalidArgument,
+                        "--static needs --count N >= 1 and --index I with 0 <= I < N"});
+  }
+  auto spec = spec_from(ctx.settings, a.kernel, a.args);
+  if (!spec) return report(ctx, "worker", spec.error());
+  auto kernel = kernels::make_kernel(*spec);
+  if (!kernel) return report(ctx, "worker", kernel.error());
+  // Share I of N: a contiguous range of chunks, as the prototype's static mode.
+  int64_t chunks = spec->total_chunks();
+  int64_t first = chunks * a.index / a.count;
+  int64_t last = chunks * (a.index + 1) / a.count;
+  auto started = std::chrono::steady_clock::now();
+  nlohmann::json out = {{"mode", "static"},
+                        {"worker_index", a.index},
+                        {"worker_count", a.count},
+                        {"spec", spec->to_json()},
+                        {"chunks", nlohmann::json::array()}};
+  kernels::CancelFlag cancel{false};
+  for (int64_t c = first; c < last; ++c) {
+    auto t0 = std::chrono::steady_clock::now();
+    kernels::ChunkTask task{"static", c, spec->chunk_begin(c), spec->chunk_end(c), 1};
+    auto r = (*kernel)->run(task, cancel);
+    if (!r) return report(ctx, "worker", r.error().with_context("chunk " + std::to_string(c)));
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out["chunks"].push_back({{"chunk_id", c},
+                             {"status", "ok"},
+                             {"duration_seconds", secs},
+                             {"completed_at", iso8601_now()},
+                             {"result_data", nlohmann::json::parse(*r)}});
+  }
+  out["duration_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::string path =
+      a.output.empty() ? "results-worker-" + std::to_string(a.index) + ".json" : a.output;
+  std::ofstream f(path);
+  f << out.dump(1) << "\n";
+  if (!f) return report(ctx, "worker", Error{ErrorCode::kIo, "cannot write " + path});
+  ctx.out << "static worker " << a.index << "/" << a.count << ": chunks [" << first << ", " << last
+          << ") written to " << path << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+Handler setup_worker(CLI::App& app) {
+  auto a = std::make_shared<WorkerArgs>();
+  app.add_flag("--static", a->static_mode, "Compute a fixed share without Redis (baseline)");
+  app.add_option("--index", a->index, "With --static: this worker's index I (0-based)");
+  app.add_option("--count", a->count, "With --static: the number of workers N");
+  app.add_option("--output", a->output, "With --static: result file (results-worker-I.json)");
+  app.add_option("--kernel", a->kernel, "With --static: kernel (simulate)");
+  app.add_option("--arg", a->args, "With --static: kernel argument key=value");
+  return [a](const Context& ctx) -> int {
+    if (a->static_mode) return run_static(ctx, *a);
+    auto redis = redis_options(ctx.settings);
+    if (!redis) return report(ctx, "worker", redis.error());
+    const Settings& s = ctx.settings;
+    std::string consumer = consumer_name(s);
+    worker::WorkerOptions o;
+    o.job = s.job;
+    o.threads = s.threads;
+    o.lease_ms = s.lease_ms;
+    o.reclaim_interval_ms = s.reclaim_interval_ms;
+    o.idle_timeout_ms = s.idle_timeout_seconds * 1000;
+    o.drain_timeout_ms = s.drain_timeout_seconds * 1000;
+    // Fail fast on a wrong address or password rather than polling for ever.
+    {
+      redis::Client probe(*redis);
+      if (auto st = probe.ensure_connected(); !st) return report(ctx, "worker", st.error());
+    }
+    install_stop_handlers();
+    obs::log_info("worker started", {{"worker", consumer},
+                                     {"redis", redis::describe(*redis)},
+                                     {"job", o.job.empty() ? "(all)" : o.job},
+                                     {"threads", std::to_string(o.threads)},
+                                     {"lease_ms", std::to_string(o.lease_ms)}});
+    queue::QueueOptions qo{consumer, consumer, s.lease_ms};
+    redis::Options ro = *redis;
+    worker::QueueFactory make_queue = [ro, qo] { return queue::make_redis_queue(ro, qo); };
+    worker::KernelFactory make_kernel = [](const JobSpec& spec) {
+      return kernels::make_kernel(spec);
+    };
+    auto stats = worker::run_worker(o, make_queue, make_kernel, stop_requested());
+    if (!stats) return report(ctx, "worker", stats.error());
+    obs::log_info("worker finished", {{"worker", consumer},
+                                      {"reason", stats->exit_reason},
+                                      {"committed", std::to_string(stats->committed)},
+                                      {"taken_over", std::to_string(stats->taken_over)},
+                                      {"duplicates", std::to_string(stats->duplicates)},
+                                      {"retries", std::to_string(stats->retries)},
+                                      {"dead", std::to_string(stats->dead)},
+                                      {"lost", std::to_string(stats->lost)},
+                                      {"released", std::to_string(stats->released)}});
+    return kExitOk;
+  };
+}
+
+}  // namespace ttg::cli

@@ -1,0 +1,42 @@
+#pragma once
+// Pieces shared by the subcommands that talk to Redis.
+
+#include <atomic>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/result.h"
+#include "queue/redis_queue.h"
+#include "redis/options.h"
+
+namespace ttg::cli {
+
+// Prints "ttg <command>: <message>" on ctx.err and returns the exit code for
+// `error` (exit_code_for()).
+int report(const Context& ctx, std::string_view command, const Error& error);
+
+// Parses "key=value" kernel arguments: integers, numbers, true/false, else
+// strings. Errors name the flag (`--arg`).
+[[nodiscard]] Result<nlohmann::json> parse_kernel_args(const std::vector<std::string>& args);
+
+// The consumer name of this worker: WORKER_ID (worker_id), else POD_NAME,
+// else "<host>-<pid>". Stable across restarts where the name is.
+std::string consumer_name(const Settings& settings);
+
+// Installs SIGTERM and SIGINT handlers: the first signal sets stop_requested(),
+// a second one ends the process at once (exit code 130).
+void install_stop_handlers();
+const std::atomic<bool>& stop_requested();
+
+// The job spec of `ttg submit` (and static workers) from the settings
+// (params, chunk size, max attempts, work ms), `kernel` and its `--arg`s;
+// validated, kernel included. Errors are kInvalidArgument naming the flag.
+[[nodiscard]] Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
+                                        const std::vector<std::string>& args);
+
+// The path of the running ttg binary (to start workers).
+std::string self_path();
+
+}  // namespace ttg::cli

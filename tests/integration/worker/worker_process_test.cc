@@ -1,0 +1,328 @@
+// Worker processes (the real `ttg worker` binary) under the faults of
+// issue #3: kill -9, SIGSTOP past the lease, SIGTERM, a chunk that crashes
+// its workers, Redis killed and restarted from its AOF, and random kills.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "kernels/kernel.h"
+#include "queue/keys.h"
+#include "queue/redis_queue.h"
+#include "support/redis_fixture.h"
+#include "support/ttg_process.h"
+#include "util/strings.h"
+#include "util/temp_dir.h"
+
+namespace ttg {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::RedisTest;
+using testing::wait_until;
+
+class WorkerProcessTest : public RedisTest {
+ protected:
+  void SetUp() override {
+    RedisTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto dir = util::TempDir::create("ttg-wp-");
+    ASSERT_TRUE(dir) << dir.error();
+    dir_ = std::make_unique<util::TempDir>(std::move(*dir));
+    store_ = std::make_unique<queue::JobStore>(server_->options());
+  }
+
+  void TearDown() override {
+    workers_.clear();  // kills what is still running
+    if (HasFailure()) {
+      for (const auto& log : logs_) {
+        std::cerr << "---- " << log << "\n" << testing::read_file(log);
+      }
+    }
+    RedisTest::TearDown();
+  }
+
+  // Starts `ttg worker` as `name`; returns its index in workers_.
+  size_t start_worker(const std::string& name, const std::string& job,
+                      std::vector<std::string> extra = {}) {
+    std::string log = dir_->path() + "/" + name + "-" + std::to_string(logs_.size()) + ".log";
+    logs_.push_back(log);
+    std::vector<std::string> args{"worker",      "--redis", server_->url(), "--job", job,
+                                  "--worker-id", name,      "--log-level",  "info"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    workers_.push_back(testing::start_ttg(args, log));
+    return workers_.size() - 1;
+  }
+
+  // For polling while Redis restarts: the test's own connection breaks too.
+  std::optional<queue::JobStatus> try_status(const std::string& job) {
+    auto s = store_->status(job);
+    if (!s) return std::nullopt;
+    return *s;
+  }
+
+  queue::JobStatus status(const std::string& job) {
+    auto s = store_->status(job);
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? *s : queue::JobStatus{};
+  }
+
+  bool is_done(const std::string& job, int64_t chunk) {
+    auto conn = redis::Connection::connect(server_->options());
+    if (!conn) return false;
+    auto bit = conn->command({"GETBIT", queue::JobKeys(job).done, std::to_string(chunk)});
+    return bit && bit->integer() == 1;
+  }
+
+  // The chunks `consumer` holds now.
+  std::vector<int64_t> held_by(const std::string& job, const std::string& consumer) {
+    std::vector<int64_t> out;
+    auto conn = redis::Connection::connect(server_->options());
+    if (!conn) return out;
+    auto p = conn->command(
+        {"XPENDING", queue::JobKeys(job).tasks, queue::kGroup, "-", "+", "100", consumer});
+    if (!p) return out;
+    for (const auto& e : p->elements()) {
+      out.push_back(util::parse_int(util::split(e[0].str(), '-')[0]).value_or(0) - 1);
+    }
+    return out;
+  }
+
+  // Every chunk has exactly one result, and every value equals a
+  // recomputation in this process.
+  void expect_exactly_once_and_correct(const std::string& job, const JobSpec& spec) {
+    std::map<int64_t, std::vector<std::string>> by_chunk;
+    ASSERT_TRUE(store_->for_each_result(job, [&](const queue::ResultRecord& r) {
+      by_chunk[util::parse_int(r.fields.at("chunk_id")).value_or(-1)].push_back(
+          r.fields.at("result_data"));
+    }));
+    auto kernel = kernels::make_kernel(kernels::reference_spec(spec));
+    ASSERT_TRUE(kernel);
+    kernels::CancelFlag cancel{false};
+    int64_t missing = 0, twice = 0, wrong = 0;
+    for (int64_t c = 0; c < spec.total_chunks(); ++c) {
+      auto it = by_chunk.find(c);
+      if (it == by_chunk.end()) {
+        ++missing;
+        continue;
+      }
+      if (it->second.size() != 1) ++twice;
+      auto want = (*kernel)->run({job, c, spec.chunk_begin(c), spec.chunk_end(c), 1}, cancel);
+      ASSERT_TRUE(want);
+      if (it->second[0] != *want) ++wrong;
+    }
+    EXPECT_EQ(missing, 0) << "chunks without a result";
+    EXPECT_EQ(twice, 0) << "chunks with more than one result";
+    EXPECT_EQ(wrong, 0) << "results that differ from a recomputation";
+    EXPECT_EQ(static_cast<int64_t>(by_chunk.size()), spec.total_chunks());
+  }
+
+  int exit_code(util::Process& p, milliseconds timeout = milliseconds(30000)) {
+    auto st = p.wait_for(timeout);
+    if (!st) return -100;
+    return WIFEXITED(*st) ? WEXITSTATUS(*st) : -WTERMSIG(*st);
+  }
+
+  std::unique_ptr<util::TempDir> dir_;
+  std::unique_ptr<queue::JobStore> store_;
+  std::vector<util::Process> workers_;
+  std::vector<std::string> logs_;
+};
+
+JobSpec spec_of(const std::string& kernel, int64_t params, int64_t chunk, nlohmann::json args,
+                int max_attempts = 3) {
+  JobSpec s;
+  s.kernel = kernel;
+  s.total_params = params;
+  s.chunk_size = chunk;
+  s.args = std::move(args);
+  s.max_attempts = max_attempts;
+  return s;
+}
+
+TEST_F(WorkerProcessTest, KilledWorkersChunkIsCommittedElsewhereWithinLeasePlusTwoSeconds) {
+  const int64_t lease_ms = 1000;
+  auto spec = spec_of("simulate", 1, 1, {{"work_ms", 300}});
+  ASSERT_TRUE(store_->submit("j", spec, {}));
+  std::vector<std::string> flags{
+      "--lease-ms", std::to_string(lease_ms), "--reclaim-interval-ms", "200", "--threads", "1"};
+  size_t a = start_worker("a", "j", flags);
+  ASSERT_TRUE(wait_until([&] { return held_by("j", "a").size() == 1; }));
+  start_worker("b", "j", flags);
+  workers_[a].signal(SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return is_done("j", 0); }, milliseconds(lease_ms + 10000)));
+  auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed);
+  EXPECT_LE(took.count(), lease_ms + 2000) << "takeover took " << took.count() << " ms";
+  auto s = status("j");
+  EXPECT_EQ(s.takeovers, 1);
+  EXPECT_EQ(s.state, JobState::kComplete);
+  expect_exactly_once_and_correct("j", spec);
+}
+
+TEST_F(WorkerProcessTest, WorkerStoppedPastItsLeaseHasItsLateCommitSuppressed) {
+  // Worker a computes chunk 0, then freezes itself (SIGSTOP) before it can
+  // commit. b takes the chunk over after the lease and commits it. When a
+  // resumes, its commit must record nothing but a suppressed duplicate.
+  auto spec = spec_of("faulty", 1, 1, {{"work_ms", 10}, {"pause_chunks", "0"}});
+  ASSERT_TRUE(store_->submit("j", spec, {}));
+  std::vector<std::string> flags{"--lease-ms", "500",       "--reclaim-interval-ms",
+                                 "100",        "--threads", "1"};
+  size_t a = start_worker("a", "j", flags);
+  ASSERT_TRUE(wait_until([&] {
+    return testing::read_file(logs_[0]).find("stopping the process") != std::string::npos;
+  }));
+  size_t b = start_worker("b", "j", flags);
+  ASSERT_TRUE(wait_until([&] { return is_done("j", 0); }));
+  workers_[a].signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] { return status("j").duplicates == 1; }));
+  EXPECT_EQ(exit_code(workers_[a]), 0);
+  EXPECT_EQ(exit_code(workers_[b]), 0);
+  auto s = status("j");
+  EXPECT_EQ(s.done, 1);
+  EXPECT_EQ(s.duplicates, 1);
+  EXPECT_EQ(s.results_len, 1) << "a second result was recorded";
+  expect_exactly_once_and_correct("j", spec);
+}
+
+TEST_F(WorkerProcessTest, WorkerFrozenMidChunkLosesItAndRecordsNoSecondResult) {
+  auto spec = spec_of("simulate", 20, 20, {{"work_ms", 50}});
+  ASSERT_TRUE(store_->submit("j", spec, {}));
+  std::vector<std::string> flags{"--lease-ms", "500",       "--reclaim-interval-ms",
+                                 "100",        "--threads", "1"};
+  size_t a = start_worker("a", "j", flags);
+  ASSERT_TRUE(wait_until([&] { return held_by("j", "a").size() == 1; }));
+  workers_[a].signal(SIGSTOP);
+  size_t b = start_worker("b", "j", flags);
+  ASSERT_TRUE(wait_until([&] { return is_done("j", 0); }));
+  workers_[a].signal(SIGCONT);
+  EXPECT_EQ(exit_code(workers_[a]), 0);
+  EXPECT_EQ(exit_code(workers_[b]), 0);
+  auto s = status("j");
+  EXPECT_EQ(s.results_len, 1);
+  EXPECT_EQ(s.takeovers, 1);
+  expect_exactly_once_and_correct("j", spec);
+}
+
+TEST_F(WorkerProcessTest, SigtermHandsBackTheChunkWithoutWaitingForTheLease) {
+  // A minute-long lease: only the hand-back lets b finish in time.
+  auto spec = spec_of("simulate", 10, 10, {{"work_ms", 200}});
+  ASSERT_TRUE(store_->submit("j", spec, {}));
+  std::vector<std::string> flags{"--lease-ms", "60000", "--threads", "1", "--drain-timeout", "0"};
+  size_t a = start_worker("a", "j", flags);
+  ASSERT_TRUE(wait_until([&] { return held_by("j", "a").size() == 1; }));
+  size_t b = start_worker("b", "j", flags);
+  workers_[a].signal(SIGTERM);
+  EXPECT_EQ(exit_code(workers_[a]), 0) << "a worker stopped by SIGTERM exits 0";
+  ASSERT_TRUE(wait_until([&] { return is_done("j", 0); }, milliseconds(20000)));
+  EXPECT_EQ(exit_code(workers_[b]), 0);
+  auto s = status("j");
+  EXPECT_EQ(s.released, 1);
+  EXPECT_EQ(s.takeovers, 0);
+  expect_exactly_once_and_correct("j", spec);
+}
+
+TEST_F(WorkerProcessTest, ChunkThatCrashesItsWorkerEveryTimeIsDeadLettered) {
+  auto spec = spec_of("faulty", 10, 1, {{"crash_chunks", "4"}}, 2);
+  ASSERT_TRUE(store_->submit("j", spec, {}));
+  std::vector<std::string> flags{"--lease-ms", "400", "--reclaim-interval-ms", "100",
+                                 "--threads",  "1",   "--idle-timeout",        "5"};
+  // Two worker slots, restarted when they die, as a Deployment would.
+  size_t slot[2] = {start_worker("a", "j", flags), start_worker("b", "j", flags)};
+  int crashes = 0, restarts = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (auto& s : slot) {
+          if (!workers_[s].running()) {
+            int st = workers_[s].status().value_or(0);
+            if (WIFSIGNALED(st)) ++crashes;
+            if (restarts < 10) {
+              s = start_worker("r" + std::to_string(restarts++), "j", flags);
+            }
+          }
+        }
+        return status("j").state == JobState::kComplete;
+      },
+      milliseconds(60000)));
+  EXPECT_EQ(crashes, 2) << "one crash per attempt";
+  auto dead = store_->dead_letters("j");
+  ASSERT_TRUE(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].fields.at("chunk_id"), "4");
+  EXPECT_EQ((*dead)[0].fields.at("reason"), "lease_expired");
+  auto s = status("j");
+  EXPECT_EQ(s.done, 9);
+  EXPECT_EQ(s.dead, 1);
+}
+
+class WorkerAofTest : public WorkerProcessTest {
+ protected:
+  redis::LocalServerOptions server_options() const override {
+    redis::LocalServerOptions o;
+    o.append_only = true;
+    o.appendfsync = "always";
+    return o;
+  }
+};
+
+TEST_F(WorkerAofTest, RedisKilledAndRestartedFromAofMidJobStillEndsExactlyOnce) {
+  auto spec = spec_of("simulate", 300, 1, {{"work_ms", 10}});
+  ASSERT_TRUE(store_->submit("j", spec, {}));
+  std::vector<std::string> flags{"--lease-ms", "1000", "--reclaim-interval-ms", "200",
+                                 "--threads",  "2",    "--idle-timeout",        "30"};
+  start_worker("a", "j", flags);
+  start_worker("b", "j", flags);
+  ASSERT_TRUE(wait_until([&] { return status("j").done >= 90; }, milliseconds(30000)));
+  server_->kill();
+  auto restarted = server_->restart();
+  ASSERT_TRUE(restarted) << restarted.error().message;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = try_status("j");
+        return s && s->state == JobState::kComplete;
+      },
+      milliseconds(60000)));
+  for (auto& w : workers_) EXPECT_EQ(exit_code(w), 0);
+  expect_exactly_once_and_correct("j", spec);
+}
+
+TEST_F(WorkerProcessTest, RandomKillsAndRestartsOfThreeWorkersOverTenThousandChunks) {
+  auto spec = spec_of("simulate", 10000, 1, {{"work_ms", 1}});
+  ASSERT_TRUE(store_->submit("j", spec, {}));
+  std::vector<std::string> flags{"--lease-ms", "500", "--reclaim-interval-ms", "100",
+                                 "--threads",  "2",   "--idle-timeout",        "30"};
+  std::vector<size_t> slots;
+  for (int i = 0; i < 3; ++i) slots.push_back(start_worker("w" + std::to_string(i), "j", flags));
+  std::mt19937 rng(12345);
+  int kills = 0;
+  auto next_kill = std::chrono::steady_clock::now() + milliseconds(300);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= next_kill && kills < 30) {
+          size_t victim = rng() % slots.size();
+          workers_[slots[victim]].signal(SIGKILL);
+          workers_[slots[victim]].wait_for(milliseconds(5000));
+          ++kills;
+          // Same consumer name, as a restarted pod keeps its name.
+          slots[victim] = start_worker("w" + std::to_string(victim), "j", flags);
+          next_kill = now + milliseconds(200 + rng() % 400);
+        }
+        return status("j").state == JobState::kComplete;
+      },
+      milliseconds(180000)));
+  EXPECT_GE(kills, 3) << "the job ended before the faults could matter";
+  auto s = status("j");
+  EXPECT_EQ(s.done, 10000);
+  EXPECT_EQ(s.dead, 0);
+  expect_exactly_once_and_correct("j", spec);
+  std::cerr << "random kills: " << kills << ", takeovers " << s.takeovers
+            << ", duplicates suppressed " << s.duplicates << "\n";
+}
+
+}  // namespace
+}  // namespace ttg
