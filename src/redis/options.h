@@ -32,7 +32,8 @@ struct Options {
 // Parses `redis://[user[:password]@]host[:port][/db]` (IPv6 hosts in
 // brackets) or `unix:///path/to.sock[?db=N]`. User and password may be
 // percent-encoded. Timeouts are left at their defaults. Errors are
-// kInvalidArgument with a message that never contains the password.
+// kInvalidArgument with a message that says what is wrong but never quotes
+// the URL or any part of it, so it never contains the password.
 [[nodiscard]] Result<Options> parse_url(std::string_view url);
 
 // The URL of `options` without the password (`redis://user@host:port/db`,
