@@ -100,7 +100,8 @@ Error classify_error_reply(std::string_view message) {
     code = ErrorCode::kNoAuth;
   } else if (util::starts_with(message, "WRONGPASS") ||
              util::starts_with(message, "ERR invalid password") ||
-             util::starts_with(message, "ERR AUTH")) {
+             util::starts_with(message, "ERR AUTH") ||
+             util::starts_with(message, "ERR Client sent AUTH, but no password is set")) {
     code = ErrorCode::kWrongPass;
   }
   return Error{code, std::string(message)};
