@@ -187,7 +187,9 @@ Result<Connection> Connection::connect(const Options& options) {
     }
     return tl::unexpected(e.with_context(describe(options) + ": " + std::string(what)));
   };
-  if (!options.password.empty()) {
+  // A user without a password still needs AUTH (an ACL user with `nopass`);
+  // otherwise the connection would silently act as the default user.
+  if (!options.user.empty() || !options.password.empty()) {
     Command auth = options.user.empty() ? Command{"AUTH", options.password}
                                         : Command{"AUTH", options.user, options.password};
     auto r = conn.command(auth);
@@ -206,8 +208,11 @@ Result<Reply> Connection::command(const Command& argv) {
   if (impl_->broken) {
     return make_error(ErrorCode::kConnection, describe(impl_->options) + ": connection is closed");
   }
+  // Redis answers nothing to an empty command: reading would wait for the
+  // time-out and leave the connection out of step.
+  if (argv.empty()) return make_error(ErrorCode::kInvalidArgument, "empty Redis command");
   TTG_TRY(impl_->append(argv));
-  TTG_TRY_ASSIGN(Reply reply, impl_->read(argv.empty() ? "command" : argv[0]));
+  TTG_TRY_ASSIGN(Reply reply, impl_->read(argv[0]));
   if (reply.is_error()) return tl::unexpected(classify_error_reply(reply.str()));
   return reply;
 }
@@ -215,6 +220,12 @@ Result<Reply> Connection::command(const Command& argv) {
 Result<std::vector<Reply>> Connection::pipeline(const std::vector<Command>& commands) {
   if (impl_->broken) {
     return make_error(ErrorCode::kConnection, describe(impl_->options) + ": connection is closed");
+  }
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (commands[i].empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "empty Redis command at index " + std::to_string(i) + " of a pipeline");
+    }
   }
   for (const auto& c : commands) TTG_TRY(impl_->append(c));
   std::vector<Reply> replies;
