@@ -161,7 +161,29 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
+namespace {
+
+// Catches options that hiredis would take in a surprising way: a zero
+// time-out means "forever" to SO_RCVTIMEO and "give up at once" to connect.
+Status validate(const Options& options) {
+  std::string where = describe(options) + ": ";
+  if (options.connect_timeout.count() <= 0 || options.command_timeout.count() <= 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      where + "connect and command time-outs must be positive");
+  }
+  if (options.unix_socket.empty() && (options.port < 1 || options.port > 65535)) {
+    return make_error(ErrorCode::kInvalidArgument, where + "port must be from 1 to 65535");
+  }
+  if (options.db < 0) {
+    return make_error(ErrorCode::kInvalidArgument, where + "database number must be >= 0");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<Connection> Connection::connect(const Options& options) {
+  TTG_TRY(validate(options));
   ignore_sigpipe_once();
   auto impl = std::make_unique<Impl>();
   impl->options = options;

@@ -61,7 +61,8 @@ class Connection {
   // Connects within `options.connect_timeout`, sets the command time-out,
   // sends AUTH when a user or a password is set (user + password, or the
   // password alone for the default user) and SELECT when `options.db` is not
-  // 0, and checks with PING that the peer is Redis.
+  // 0, and checks with PING that the peer is Redis. Options outside their
+  // documented ranges (time-outs not positive, port, db) are kInvalidArgument.
   [[nodiscard]] static Result<Connection> connect(const Options& options);
 
   Connection(Connection&&) noexcept;
