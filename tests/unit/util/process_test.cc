@@ -115,6 +115,7 @@ TEST(ProcessTest, DestructorKillsARunningChild) {
   }
   EXPECT_TRUE(wait_until([&] { return gone(pid); }, milliseconds(5000)))
       << "pid " << pid << " outlived its owner";
+  if (!gone(pid)) ::kill(pid, SIGKILL);  // do not leak it into later tests
 }
 
 TEST(ProcessTest, DestructorKillsAStoppedChild) {
@@ -126,6 +127,7 @@ TEST(ProcessTest, DestructorKillsAStoppedChild) {
   }
   EXPECT_TRUE(wait_until([&] { return gone(pid); }, milliseconds(5000)))
       << "pid " << pid << " outlived its owner";
+  if (!gone(pid)) ::kill(pid, SIGKILL);  // do not leak it into later tests
 }
 
 TEST(ProcessTest, MoveTransfersOwnership) {
