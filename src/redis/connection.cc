@@ -100,7 +100,8 @@ Error classify_error_reply(std::string_view message) {
     code = ErrorCode::kNoAuth;
   } else if (util::starts_with(message, "WRONGPASS") ||
              util::starts_with(message, "ERR invalid password") ||
-             util::starts_with(message, "ERR AUTH")) {
+             util::starts_with(message, "ERR AUTH") ||
+             util::starts_with(message, "ERR Client sent AUTH, but no password is set")) {
     code = ErrorCode::kWrongPass;
   }
   return Error{code, std::string(message)};
@@ -160,7 +161,29 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
+namespace {
+
+// Catches options that hiredis would take in a surprising way: a zero
+// time-out means "forever" to SO_RCVTIMEO and "give up at once" to connect.
+Status validate(const Options& options) {
+  std::string where = describe(options) + ": ";
+  if (options.connect_timeout.count() <= 0 || options.command_timeout.count() <= 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      where + "connect and command time-outs must be positive");
+  }
+  if (options.unix_socket.empty() && (options.port < 1 || options.port > 65535)) {
+    return make_error(ErrorCode::kInvalidArgument, where + "port must be from 1 to 65535");
+  }
+  if (options.db < 0) {
+    return make_error(ErrorCode::kInvalidArgument, where + "database number must be >= 0");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<Connection> Connection::connect(const Options& options) {
+  TTG_TRY(validate(options));
   ignore_sigpipe_once();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -186,7 +209,9 @@ Result<Connection> Connection::connect(const Options& options) {
     }
     return tl::unexpected(e.with_context(describe(options) + ": " + std::string(what)));
   };
-  if (!options.password.empty()) {
+  // A user without a password still needs AUTH (an ACL user with `nopass`);
+  // otherwise the connection would silently act as the default user.
+  if (!options.user.empty() || !options.password.empty()) {
     Command auth = options.user.empty() ? Command{"AUTH", options.password}
                                         : Command{"AUTH", options.user, options.password};
     auto r = conn.command(auth);
@@ -205,8 +230,11 @@ Result<Reply> Connection::command(const Command& argv) {
   if (impl_->broken) {
     return make_error(ErrorCode::kConnection, describe(impl_->options) + ": connection is closed");
   }
+  // Redis answers nothing to an empty command: reading would wait for the
+  // time-out and leave the connection out of step.
+  if (argv.empty()) return make_error(ErrorCode::kInvalidArgument, "empty Redis command");
   TTG_TRY(impl_->append(argv));
-  TTG_TRY_ASSIGN(Reply reply, impl_->read(argv.empty() ? "command" : argv[0]));
+  TTG_TRY_ASSIGN(Reply reply, impl_->read(argv[0]));
   if (reply.is_error()) return tl::unexpected(classify_error_reply(reply.str()));
   return reply;
 }
@@ -214,6 +242,12 @@ Result<Reply> Connection::command(const Command& argv) {
 Result<std::vector<Reply>> Connection::pipeline(const std::vector<Command>& commands) {
   if (impl_->broken) {
     return make_error(ErrorCode::kConnection, describe(impl_->options) + ": connection is closed");
+  }
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (commands[i].empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "empty Redis command at index " + std::to_string(i) + " of a pipeline");
+    }
   }
   for (const auto& c : commands) TTG_TRY(impl_->append(c));
   std::vector<Reply> replies;

@@ -59,8 +59,10 @@ class Script {
 class Connection {
  public:
   // Connects within `options.connect_timeout`, sets the command time-out,
-  // sends AUTH (user + password, or password alone) and SELECT as configured,
-  // and checks with PING that the peer is Redis.
+  // sends AUTH when a user or a password is set (user + password, or the
+  // password alone for the default user) and SELECT when `options.db` is not
+  // 0, and checks with PING that the peer is Redis. Options outside their
+  // documented ranges (time-outs not positive, port, db) are kInvalidArgument.
   [[nodiscard]] static Result<Connection> connect(const Options& options);
 
   Connection(Connection&&) noexcept;
@@ -68,12 +70,14 @@ class Connection {
   ~Connection();
 
   // Sends one command and returns its reply. An error reply becomes an Error
-  // with its classified code.
+  // with its classified code. An empty `argv` is kInvalidArgument and sends
+  // nothing.
   [[nodiscard]] Result<Reply> command(const Command& argv);
 
   // Sends all `commands` at once, then reads one reply each. A per-command
   // error reply is a Reply of type kError in its place; a transport error
-  // fails the whole batch (some commands may have run).
+  // fails the whole batch (some commands may have run). An empty command in
+  // `commands` is kInvalidArgument and sends nothing.
   [[nodiscard]] Result<std::vector<Reply>> pipeline(const std::vector<Command>& commands);
 
   // Runs `script` by EVALSHA; on NOSCRIPT loads it (SCRIPT LOAD) and retries

@@ -10,12 +10,56 @@
 #include <fcntl.h>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "redis/connection.h"
+#include "util/strings.h"
 
 namespace ttg::redis {
+
+namespace {
+
+// `value` as one double-quoted redis.conf argument. Unquoted, the config
+// parser would split it at spaces or choke on quotes, and a newline in it
+// would start a new directive.
+std::string quoted(std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+// The pid the server behind `conn` reports, or nullopt if it does not say
+// (e.g. an ACL that forbids INFO).
+std::optional<pid_t> server_pid(Connection& conn) {
+  auto info = conn.command({"INFO", "server"});
+  if (!info) return std::nullopt;
+  constexpr std::string_view kKey = "process_id:";
+  auto at = info->str().find(kKey);
+  if (at == std::string::npos) return std::nullopt;
+  auto end = info->str().find_first_of("\r\n", at);
+  auto pid = util::parse_int(
+      std::string_view(info->str()).substr(at + kKey.size(), end - at - kKey.size()));
+  if (!pid) return std::nullopt;
+  return static_cast<pid_t>(*pid);
+}
+
+}  // namespace
 
 Result<int> pick_free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -41,12 +85,14 @@ Result<LocalServer> LocalServer::start(LocalServerOptions options) {
   if (!dir) return make_error(ErrorCode::kIo, dir.error());
   LocalServer server(std::move(options), std::move(*dir));
   // A port picked free can be taken by someone else before redis binds it:
-  // try a few ports before giving up.
+  // try a few ports before giving up. Only an early exit means that; a server
+  // that does not answer in time is not retried.
   Status launched;
   for (int attempt = 0; attempt < 5; ++attempt) {
     launched = server.launch();
     if (launched) return server;
     if (server.options_.transport == LocalServerOptions::Transport::kUnixSocket) break;
+    if (server.port_ != 0) break;
   }
   return tl::unexpected(launched.error());
 }
@@ -77,13 +123,13 @@ Status LocalServer::launch() {
   {
     std::ostringstream conf;
     conf << "daemonize no\n"
-         << "dir " << dir_.path() << "\n"
-         << "logfile " << log_path() << "\n"
+         << "dir " << quoted(dir_.path()) << "\n"
+         << "logfile " << quoted(log_path()) << "\n"
          << "save \"\"\n"
          << "protected-mode yes\n";
     if (options_.transport == LocalServerOptions::Transport::kUnixSocket) {
       conf << "port 0\n"
-           << "unixsocket " << dir_.path() << "/redis.sock\n"
+           << "unixsocket " << quoted(dir_.path() + "/redis.sock") << "\n"
            << "unixsocketperm 700\n";
     } else {
       conf << "bind 127.0.0.1\n"
@@ -91,11 +137,11 @@ Status LocalServer::launch() {
     }
     if (options_.append_only) {
       conf << "appendonly yes\n"
-           << "appendfsync " << options_.appendfsync << "\n";
+           << "appendfsync " << quoted(options_.appendfsync) << "\n";
     } else {
       conf << "appendonly no\n";
     }
-    if (!options_.password.empty()) conf << "requirepass " << options_.password << "\n";
+    if (!options_.password.empty()) conf << "requirepass " << quoted(options_.password) << "\n";
     for (const auto& line : options_.extra_config) conf << line << "\n";
     // The file may hold a password: create it readable by the owner only.
     int fd = ::open(conf_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -125,8 +171,15 @@ Status LocalServer::launch() {
                         "redis-server exited during start-up (" + why + "); see " + log_path());
     }
     auto conn = Connection::connect(probe);
-    if (conn) return {};
-    last = conn.error();
+    if (conn) {
+      // Someone else's server may hold the port we picked; ours then exits.
+      auto pid = server_pid(*conn);
+      if (!pid || *pid == process_.pid()) return {};
+      last = Error{ErrorCode::kIo,
+                   "port " + std::to_string(port_) + " is taken by pid " + std::to_string(*pid)};
+    } else {
+      last = conn.error();
+    }
     // A server that is loading its AOF answers LOADING: keep polling.
     std::this_thread::sleep_for(step);  // polling backoff, bounded by deadline
     step = std::min(step * 2, std::chrono::milliseconds(50));

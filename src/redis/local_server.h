@@ -22,9 +22,11 @@ struct LocalServerOptions {
   bool append_only = false;
   // "always", "everysec" or "no". Default "always".
   std::string appendfsync = "always";
-  // When set, the server requires this password (requirepass). Default empty.
+  // When set, the server requires this password (requirepass); any bytes,
+  // written quoted into the config file. Default empty.
   std::string password;
-  // Extra lines for redis.conf (e.g. "user alice on >pw ~* +@all").
+  // Extra lines for redis.conf (e.g. "user alice on >pw ~* +@all"), written
+  // as given. Default none.
   std::vector<std::string> extra_config;
   // Path of the redis-server binary. Default "redis-server" from PATH.
   std::string binary = "redis-server";
@@ -38,7 +40,10 @@ struct LocalServerOptions {
 // SIGKILL) and removes the directory. Not thread-safe.
 class LocalServer {
  public:
-  // Starts a server and waits until it answers PING.
+  // Starts a server and waits until it answers PING. When the server exits
+  // at once (the picked port was taken meanwhile), tries again on other ports
+  // a few times. Errors: kIo (cannot start, or exited during start-up; its log
+  // says why), kTimeout (no answer within `start_timeout`).
   [[nodiscard]] static Result<LocalServer> start(LocalServerOptions options = {});
 
   LocalServer(LocalServer&&) noexcept = default;

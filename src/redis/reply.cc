@@ -4,6 +4,47 @@
 
 namespace ttg::redis {
 
+namespace {
+
+// `text` with quotes, backslashes and bytes outside printable ASCII escaped,
+// so one reply stays on one log line and binary data stays readable.
+std::string escaped(const std::string& text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Reply Reply::integer(int64_t v) {
   Reply r;
   r.type_ = Type::kInteger;
@@ -29,11 +70,11 @@ std::string Reply::debug_string() const {
     case Type::kNil:
       return "nil";
     case Type::kString:
-      return "\"" + str_ + "\"";
+      return "\"" + escaped(str_) + "\"";
     case Type::kStatus:
-      return str_;
+      return escaped(str_);
     case Type::kError:
-      return "(error) " + str_;
+      return "(error) " + escaped(str_);
     case Type::kInteger:
       return std::to_string(integer_);
     case Type::kArray: {

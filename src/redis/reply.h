@@ -44,6 +44,8 @@ class Reply {
   std::optional<int64_t> as_int() const;
 
   // A compact readable rendering, e.g. `["a", 1, nil]`, for logs and tests.
+  // It is one line: in texts, quotes, backslashes and bytes outside printable
+  // ASCII are escaped (`\"`, `\\`, `\n`, `\x00`).
   std::string debug_string() const;
 
  private:

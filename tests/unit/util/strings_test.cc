@@ -18,15 +18,73 @@ TEST(StringsTest, ParseIntAcceptsOnlyWholeIntegers) {
       {"4x", std::nullopt},
       {" 4", std::nullopt},
       {"99999999999999999999", std::nullopt},
+      {"9223372036854775807", INT64_MAX},
+      {"-9223372036854775808", INT64_MIN},
+      {"+", std::nullopt},
+      {"-", std::nullopt},
+      {"+-5", std::nullopt},
+      {"++5", std::nullopt},
+      {"--5", std::nullopt},
+      {"0x10", std::nullopt},
+      {"1e3", std::nullopt},
   };
   for (const auto& c : cases) EXPECT_EQ(parse_int(c.text), c.want) << "input: '" << c.text << "'";
 }
 
-TEST(StringsTest, PercentDecodeRejectsMalformedEscapes) {
-  EXPECT_EQ(percent_decode("a%40b"), "a@b");
-  EXPECT_EQ(percent_decode("%"), std::nullopt);
-  EXPECT_EQ(percent_decode("%4"), std::nullopt);
-  EXPECT_EQ(percent_decode("%zz"), std::nullopt);
+TEST(StringsTest, ParseDoubleAcceptsOnlyWholeNumbers) {
+  struct Case {
+    const char* text;
+    std::optional<double> want;
+  } cases[] = {
+      {"0", 0.0},           {"1.5", 1.5},          {"-2.25", -2.25},
+      {"+3", 3.0},          {"1e3", 1e3},          {"", std::nullopt},
+      {"+", std::nullopt},  {"+-1", std::nullopt}, {"1.5x", std::nullopt},
+      {" 1", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(parse_double(c.text), c.want) << "input: '" << c.text << "'";
+  }
+}
+
+TEST(StringsTest, PercentDecode) {
+  struct Case {
+    std::string text;
+    std::optional<std::string> want;
+  } cases[] = {
+      {"", ""},
+      {"plain", "plain"},
+      {"a%40b", "a@b"},
+      {"%3a%3A", "::"},
+      {"%25", "%"},
+      {"%2525", "%25"},
+      {"%00", std::string(1, '\0')},
+      {"%ff", "\xff"},
+      {"%", std::nullopt},
+      {"%4", std::nullopt},
+      {"a%", std::nullopt},
+      {"%zz", std::nullopt},
+      {"%4g", std::nullopt},
+      {"%g4", std::nullopt},
+      // Signs are not hex digits.
+      {"%-1", std::nullopt},
+      {"%+1", std::nullopt},
+      {"% 1", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(percent_decode(c.text), c.want) << "input: '" << c.text << "'";
+  }
+}
+
+TEST(StringsTest, SplitTrimStartsWithToLower) {
+  EXPECT_EQ(split("a,b,,c", ','), (std::vector<std::string>{"a", "b", "", "c"}));
+  EXPECT_EQ(split("", ','), (std::vector<std::string>{""}));
+  EXPECT_EQ(split(",", ','), (std::vector<std::string>{"", ""}));
+  EXPECT_EQ(trim("  a b \t\n"), "a b");
+  EXPECT_EQ(trim("   "), "");
+  EXPECT_TRUE(starts_with("NOSCRIPT x", "NOSCRIPT"));
+  EXPECT_TRUE(starts_with("x", ""));
+  EXPECT_FALSE(starts_with("NO", "NOSCRIPT"));
+  EXPECT_EQ(to_lower("AbC-1"), "abc-1");
 }
 
 }  // namespace
