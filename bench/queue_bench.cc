@@ -216,6 +216,33 @@ double redis_benchmark_xadd(const Env& env, int pipeline) {
   return util::parse_double(v).value_or(0);
 }
 
+// The queue's own ceiling: one client claiming `batch` chunks and committing
+// them in one pipelined round trip, no compute, no threads. What Redis
+// sustains for the scripts TTG uses.
+double script_ceiling(const Env& env, int64_t chunks, int batch) {
+  std::string job = "ceiling-" + std::to_string(batch);
+  JobSpec spec;
+  spec.kernel = "noop";
+  spec.chunk_size = 1;
+  spec.total_params = chunks;
+  queue::JobStore store(env.server->options());
+  if (auto r = store.submit(job, spec, {}); !r) die(r.error().message);
+  auto q = queue::make_redis_queue(env.server->options(), queue::QueueOptions{"c", "c", 10000});
+  auto t0 = Clock::now();
+  int64_t done = 0;
+  while (done < chunks) {
+    auto got = q->claim(job, batch);
+    if (!got) die(got.error().message);
+    if (got->empty()) die("ceiling: nothing to claim");
+    std::vector<queue::Completion> cs;
+    for (auto& c : *got) cs.push_back({c, 0.0, "2026-01-01T00:00:00.000Z", "[{\"params\":1}]"});
+    auto r = q->commit(cs);
+    if (!r) die(r.error().message);
+    done += static_cast<int64_t>(got->size());
+  }
+  return static_cast<double>(chunks) / since(t0);
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -234,6 +261,8 @@ int main(int argc, char** argv) {
 
   double xadd_p1 = redis_benchmark_xadd(env, 1);
   double xadd_p16 = redis_benchmark_xadd(env, 16);
+  double ceiling_2 = script_ceiling(env, quick ? 2000 : 20000, 2);
+  double ceiling_100 = script_ceiling(env, quick ? 2000 : 20000, 100);
 
   std::vector<Throughput> rows;
   const int64_t scale = quick ? 10 : 1;
@@ -251,6 +280,9 @@ int main(int argc, char** argv) {
   std::printf("| command | pipeline | ops/s |\n|---|---|---|\n");
   std::printf("| XADD (4 fields) | 1 | %.0f |\n| XADD (4 fields) | 16 | %.0f |\n\n", xadd_p1,
               xadd_p16);
+  std::printf("### Queue ceiling: claim + commit scripts from one client, no compute\n\n");
+  std::printf("| chunks per round trip | chunks/s |\n|---|---|\n| 2 | %.0f |\n| 100 | %.0f |\n\n",
+              ceiling_2, ceiling_100);
   std::printf("### End to end: first submit to last commit, noop kernel\n\n");
   std::printf(
       "| chunk size | workers | chunks | params | seconds | chunks/s | params/s | worker peak RSS "

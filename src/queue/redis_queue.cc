@@ -136,34 +136,59 @@ class RedisStreamQueue final : public WorkQueue {
   }
 
   Result<std::vector<CommitOutcome>> commit(const std::vector<Completion>& completions) override {
-    std::vector<CommitOutcome> out;
+    std::vector<CommitOutcome> out(completions.size(), CommitOutcome::kDuplicate);
     if (completions.empty()) return out;
     if (scripts::commit().sha().empty()) TTG_TRY(load(client_, scripts::commit()));
-    std::vector<std::vector<std::string>> keys, args;
-    std::vector<redis::Command> cmds;
-    for (const auto& c : completions) {
-      JobKeys k(c.chunk.job);
+    // One script call per job and batch (a script blocks Redis while it runs,
+    // so batches stay small); all calls in one round trip.
+    constexpr size_t kBatch = 128;
+    struct Call {
+      std::vector<std::string> keys, args;
+      std::vector<size_t> index;  // into completions
+    };
+    std::vector<Call> calls;
+    std::map<std::string, size_t> open;  // job -> calls index of its open batch
+    for (size_t i = 0; i < completions.size(); ++i) {
+      const auto& c = completions[i];
+      auto it = open.find(c.chunk.job);
+      if (it == open.end() || calls[it->second].index.size() >= kBatch) {
+        JobKeys k(c.chunk.job);
+        calls.push_back(
+            Call{{k.tasks, k.meta, k.results, k.done, k.events}, {kGroup, options_.worker_id}, {}});
+        open[c.chunk.job] = calls.size() - 1;
+        it = open.find(c.chunk.job);
+      }
+      Call& call = calls[it->second];
       char duration[32];
       std::snprintf(duration, sizeof duration, "%.6f", c.duration_seconds);
-      keys.push_back({k.tasks, k.meta, k.results, k.done, k.events});
-      args.push_back({kGroup, c.chunk.entry_id, std::to_string(c.chunk.chunk),
-                      std::to_string(c.chunk.attempt), options_.worker_id, duration, c.completed_at,
-                      c.result_data});
-      cmds.push_back(
-          redis::Connection::evalsha_command(scripts::commit(), keys.back(), args.back()));
+      for (std::string v :
+           {c.chunk.entry_id, std::to_string(c.chunk.chunk), std::to_string(c.chunk.attempt),
+            std::string(duration), c.completed_at, c.result_data}) {
+        call.args.push_back(std::move(v));
+      }
+      call.index.push_back(i);
+    }
+    std::vector<redis::Command> cmds;
+    for (const auto& call : calls) {
+      cmds.push_back(redis::Connection::evalsha_command(scripts::commit(), call.keys, call.args));
     }
     TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
-    for (size_t i = 0; i < replies.size(); ++i) {
-      Reply r = replies[i];
+    for (size_t j = 0; j < replies.size(); ++j) {
+      Reply r = replies[j];
       if (r.is_error()) {
         Error e = redis::classify_error_reply(r.str());
         if (e.code != ErrorCode::kNoScript) return tl::unexpected(e.with_context("commit"));
         // The script cache was lost (Redis restarted): eval() reloads it. A
         // commit is idempotent, so running it again is safe.
-        TTG_TRY_ASSIGN(r, client_.eval(scripts::commit(), keys[i], args[i]));
+        TTG_TRY_ASSIGN(r, client_.eval(scripts::commit(), calls[j].keys, calls[j].args));
       }
-      out.push_back(r.as_int().value_or(0) == 1 ? CommitOutcome::kCommitted
-                                                : CommitOutcome::kDuplicate);
+      if (!r.is_array() || r.size() != calls[j].index.size()) {
+        return make_error(ErrorCode::kProtocol, "commit: unexpected reply " + r.debug_string());
+      }
+      for (size_t k = 0; k < r.size(); ++k) {
+        out[calls[j].index[k]] =
+            r[k].as_int().value_or(0) == 1 ? CommitOutcome::kCommitted : CommitOutcome::kDuplicate;
+      }
     }
     return out;
   }

@@ -212,21 +212,32 @@ return out
 const redis::Script& commit() {
   static const redis::Script s(with_prelude(R"lua(
 local tasks, meta, results, done, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local group, id, c = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if redis.call('GETBIT', done, c) == 1 then
-  redis.call('XACK', tasks, group, id)
-  redis.call('HINCRBY', meta, 'duplicates', 1)
-  event(events, 'type', 'duplicate', 'chunk', ARGV[3], 'worker', ARGV[5])
-  return 0
+local group, worker = ARGV[1], ARGV[2]
+local out, committed, duplicates = {}, 0, 0
+for i = 3, #ARGV, 6 do
+  local id, cs = ARGV[i], ARGV[i + 1]
+  local c = tonumber(cs)
+  if redis.call('GETBIT', done, c) == 1 then
+    redis.call('XACK', tasks, group, id)
+    duplicates = duplicates + 1
+    event(events, 'type', 'duplicate', 'chunk', cs, 'worker', worker)
+    out[#out + 1] = 0
+  else
+    redis.call('XADD', results, '*', 'chunk_id', cs, 'worker_id', worker, 'status', 'ok',
+               'duration_seconds', ARGV[i + 3], 'completed_at', ARGV[i + 4],
+               'result_data', ARGV[i + 5], 'attempt', ARGV[i + 2], 'entry_id', id)
+    redis.call('SETBIT', done, c, 1)
+    redis.call('XACK', tasks, group, id)
+    committed = committed + 1
+    out[#out + 1] = 1
+  end
 end
-redis.call('XADD', results, '*', 'chunk_id', ARGV[3], 'worker_id', ARGV[5], 'status', 'ok',
-           'duration_seconds', ARGV[6], 'completed_at', ARGV[7], 'result_data', ARGV[8],
-           'attempt', ARGV[4], 'entry_id', id)
-redis.call('SETBIT', done, c, 1)
-redis.call('XACK', tasks, group, id)
-redis.call('HINCRBY', meta, 'done', 1)
-check_complete(meta)
-return 1
+if duplicates > 0 then redis.call('HINCRBY', meta, 'duplicates', duplicates) end
+if committed > 0 then
+  redis.call('HINCRBY', meta, 'done', committed)
+  check_complete(meta)
+end
+return out
 )lua"));
   return s;
 }

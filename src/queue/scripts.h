@@ -19,9 +19,9 @@ const redis::Script& renew();
 // ARGV: group consumer lease_ms n worker held_id...
 // Returns [[id, fields, attempt, previous_owner, idle_ms], ...].
 const redis::Script& reclaim();
-// KEYS: tasks meta results done events.
-// ARGV: group entry chunk attempt worker duration completed_at result_data.
-// Returns 1 committed, 0 duplicate.
+// KEYS: tasks meta results done events (one job).
+// ARGV: group worker, then per chunk: entry chunk attempt duration
+// completed_at result_data. Returns per chunk 1 committed, 0 duplicate.
 const redis::Script& commit();
 // KEYS: tasks meta attempts done dead events errors.
 // ARGV: group entry chunk consumer error worker. Returns [kind, attempt].
