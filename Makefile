@@ -6,7 +6,7 @@ CMAKE_WERROR := $(if $(filter true 1 yes,$(CI)),-DTTG_WERROR=ON,)
 RELEASE_DIR := build/release
 DEV_DIR := build/dev
 
-.PHONY: all setup build build-dev demo test test-dev sanitize format format-check bench chaos clean
+.PHONY: all setup build build-dev demo test sanitize format format-check lint bench clean
 
 all: build
 
@@ -22,9 +22,9 @@ build-dev: setup
 	cmake --build $(DEV_DIR) -j $(JOBS)
 
 demo: build
-	$(RELEASE_DIR)/ttg demo
+	$(RELEASE_DIR)/ttg demo --scale small --fault-demo --monitor cli
 
-test: build format-check
+test: build format-check lint
 	ctest --test-dir $(RELEASE_DIR) --output-on-failure -j $(JOBS) --timeout 600
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -38,6 +38,16 @@ format-check: setup
 	@files=$$(git ls-files -- '*.cc' '*.h'); \
 	if [ -n "$$files" ]; then clang-format --dry-run --Werror $$files; fi
 	@echo "format-check: ok"
+
+# Only src/redis/ may include hiredis.
+lint:
+	@stray=$$(git grep -l -E '#include *[<"]hiredis' -- ':!src/redis' || true); \
+	if [ -n "$$stray" ]; then echo "hiredis included outside src/redis/: $$stray"; exit 1; fi
+	@echo "lint: ok"
+
+# End-to-end queue benchmark; paste its report into docs/PERFORMANCE.md.
+bench: build
+	$(RELEASE_DIR)/bench/ttg_queue_bench | tee build/bench-report.md
 
 clean:
 	rm -rf build
