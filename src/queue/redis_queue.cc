@@ -177,6 +177,11 @@ class RedisStreamQueue final : public WorkQueue {
       Reply r = replies[j];
       if (r.is_error()) {
         Error e = redis::classify_error_reply(r.str());
+        if (util::starts_with(r.str(), "NOJOB")) {
+          return make_error(ErrorCode::kNotFound, "commit: job '" +
+                                                      completions[calls[j].index[0]].chunk.job +
+                                                      "' does not exist any more");
+        }
         if (e.code != ErrorCode::kNoScript) return tl::unexpected(e.with_context("commit"));
         // The script cache was lost (Redis restarted): eval() reloads it. A
         // commit is idempotent, so running it again is safe.
@@ -232,6 +237,12 @@ class RedisStreamQueue final : public WorkQueue {
     TTG_TRY(client_.eval(scripts::release(), {k.tasks, k.meta, k.attempts, k.released, k.events},
                          args));
     return {};
+  }
+
+  Result<bool> retire(const std::string& job) override {
+    TTG_TRY_ASSIGN(Reply r, client_.eval(scripts::retire(), {JobKeys(job).tasks},
+                                         {kGroup, options_.consumer}));
+    return r.as_int().value_or(0) == 1;
   }
 
   const std::string& consumer() const override { return options_.consumer; }

@@ -213,6 +213,9 @@ const redis::Script& commit() {
   static const redis::Script s(with_prelude(R"lua(
 local tasks, meta, results, done, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, worker = ARGV[1], ARGV[2]
+-- A job that no longer exists (cancelled and removed, or lost with a Redis
+-- that kept no data) takes no results: nothing is written.
+if redis.call('EXISTS', meta) == 0 then return redis.error_reply('NOJOB job does not exist') end
 local out, committed, duplicates = {}, 0, 0
 for i = 3, #ARGV, 6 do
   local id, cs = ARGV[i], ARGV[i + 1]
@@ -247,6 +250,7 @@ const redis::Script& fail() {
 local tasks, meta, attempts, done, dead, events, errors =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local group, id, c, consumer, err, worker = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
+if redis.call('EXISTS', meta) == 0 then return {'lost', 0} end
 if redis.call('GETBIT', done, c) == 1 then
   redis.call('XACK', tasks, group, id)
   return {'finished', 0}
@@ -301,6 +305,19 @@ for i = 4, #ARGV do
 end
 return n
 )lua"));
+  return s;
+}
+
+const redis::Script& retire() {
+  static const redis::Script s(R"lua(
+-- XGROUP DELCONSUMER drops a consumer's pending entries silently, so a
+-- consumer is deleted only when it holds nothing.
+local ok, p = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if not ok then return 0 end
+if #p > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
+)lua");
   return s;
 }
 

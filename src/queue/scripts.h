@@ -33,4 +33,8 @@ const redis::Script& dead_letter();
 // Returns the number handed back.
 const redis::Script& release();
 
+// KEYS: tasks. ARGV: group consumer. Deletes the consumer only when its
+// pending list is empty; returns 1 when deleted.
+const redis::Script& retire();
+
 }  // namespace ttg::queue::scripts

@@ -75,6 +75,8 @@ class WorkQueue {
       const std::string& job, const std::vector<std::string>& entry_ids) = 0;
   // Commits computed chunks (one atomic script each, sent in one round trip).
   // Safe to repeat: a second commit of a chunk is a suppressed duplicate.
+  // kNotFound: a job of the batch no longer exists (nothing of the batch
+  // after it was written).
   [[nodiscard]] virtual Result<std::vector<CommitOutcome>> commit(
       const std::vector<Completion>& completions) = 0;
   // Reports a failed attempt of `chunk` with `error`.
@@ -84,6 +86,9 @@ class WorkQueue {
   // Hands back chunks this consumer holds so any worker can claim them at once.
   [[nodiscard]] virtual Status release(const std::string& job,
                                        const std::vector<std::string>& entry_ids) = 0;
+  // Removes this consumer from `job`'s group if it holds no chunk (never
+  // otherwise: that would drop its pending entries). Returns whether it did.
+  [[nodiscard]] virtual Result<bool> retire(const std::string& job) = 0;
   // The consumer name this queue claims as.
   virtual const std::string& consumer() const = 0;
 };

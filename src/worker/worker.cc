@@ -67,6 +67,7 @@ class Worker {
     for (int i = 0; i < options_.threads; ++i) pool_.emplace_back([this] { compute_loop(); });
     std::thread lease([this] { lease_loop(); });
     auto result = main_loop();
+    retire();
     {
       std::lock_guard<std::mutex> lock(mu_);
       shutting_down_ = true;
@@ -161,6 +162,20 @@ class Worker {
         wake = std::min(wake, next_claim);
       }
       wait_for_outcomes(std::min(wake, next_retry_due()));
+    }
+  }
+
+  // On the way out: leave no empty consumer behind in the groups served.
+  void retire() {
+    if (!options_.job.empty() || !specs_.empty()) {
+      std::set<std::string> served(jobs_.begin(), jobs_.end());
+      for (auto& [job, spec] : specs_) served.insert(job);
+      for (const auto& job : served) {
+        auto r = queue_->retire(job);
+        if (!r && r.error().code != ErrorCode::kNoGroup) {
+          obs::log_debug("cannot retire consumer", {{"job", job}, {"error", r.error().message}});
+        }
+      }
     }
   }
 
@@ -419,6 +434,16 @@ class Worker {
   void flush_commits() {
     if (pending_commits_.empty()) return;
     auto outcomes = queue_->commit(pending_commits_);
+    if (!outcomes && outcomes.error().code == ErrorCode::kNotFound) {
+      // The job is gone (removed, or Redis lost its data): its results have
+      // nowhere to go. Drop them and carry on with the rest.
+      obs::log_error("dropping results of a job that no longer exists",
+                     {{"error", outcomes.error().message}});
+      for (const auto& c : pending_commits_) erase(key_of(c.chunk));
+      pending_commits_.clear();
+      specs_.clear();
+      return;
+    }
     if (!outcomes) {
       // Kept, and sent again on the next round: a commit is idempotent.
       log_redis_error("commit", pending_commits_.front().chunk.job, outcomes.error());
@@ -460,6 +485,10 @@ class Worker {
 
   // Drain time-out: stop every computation and hand the chunks back.
   void hand_back_all() {
+    // Results already computed are committed, not handed back.
+    handle_outcomes();
+    std::set<std::string> computed;
+    for (const auto& c : pending_commits_) computed.insert(key_of(c.chunk));
     std::map<std::string, std::vector<std::string>> by_job;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -467,7 +496,7 @@ class Worker {
       tasks_.clear();
       for (auto& [k, f] : in_flight_) {
         f.cancel->store(true);
-        if (!f.lost) by_job[f.chunk.job].push_back(f.chunk.entry_id);
+        if (!f.lost && computed.count(k) == 0) by_job[f.chunk.job].push_back(f.chunk.entry_id);
       }
     }
     for (auto& [job, ids] : by_job) {

@@ -329,6 +329,40 @@ TEST_F(QueueProtocolTest, CommitSurvivesScriptFlush) {
   EXPECT_EQ(status("j").state, JobState::kComplete);
 }
 
+TEST_F(QueueProtocolTest, CommitToAJobThatNoLongerExistsWritesNothing) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
+  auto a = consumer("a", 10000);
+  auto claimed = a->claim("j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  ASSERT_TRUE(store_->remove("j"));
+  auto r = a->commit({completion((*claimed)[0])});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  auto conn = connect();
+  auto keys = conn.command({"KEYS", "ttg:*"});
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->size(), 0u) << keys->debug_string();
+}
+
+TEST_F(QueueProtocolTest, ConsumerIsRetiredOnlyWhenItHoldsNothing) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
+  auto a = consumer("a", 10000);
+  auto claimed = a->claim("j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  auto busy = a->retire("j");
+  ASSERT_TRUE(busy);
+  EXPECT_FALSE(*busy) << "a consumer holding a chunk must not be deleted";
+  EXPECT_EQ(status("j").in_flight.count("a"), 1u);
+  ASSERT_TRUE(a->commit({completion((*claimed)[0])}));
+  auto idle = a->retire("j");
+  ASSERT_TRUE(idle);
+  EXPECT_TRUE(*idle);
+  auto conn = connect();
+  auto consumers = conn.command({"XINFO", "CONSUMERS", JobKeys("j").tasks, kGroup});
+  ASSERT_TRUE(consumers);
+  EXPECT_EQ(consumers->size(), 0u);
+}
+
 TEST_F(QueueProtocolTest, CancelledJobHandsOutNothing) {
   ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
   ASSERT_TRUE(store_->cancel("j"));
