@@ -153,7 +153,13 @@ Status LocalServer::launch() {
       return make_error(ErrorCode::kIo, "cannot write " + conf_path);
     }
   }
-  auto proc = util::Process::spawn({options_.binary, conf_path});
+  // The server's own output goes to its log, never to our stdout/stderr: a
+  // server that outlived a crashed owner must not hold the owner's pipes
+  // open (a test runner would wait on them).
+  util::SpawnOptions spawn;
+  spawn.stdout_path = log_path();
+  spawn.stderr_path = log_path();
+  auto proc = util::Process::spawn({options_.binary, conf_path}, spawn);
   if (!proc) return make_error(ErrorCode::kIo, proc.error());
   process_ = std::move(*proc);
 

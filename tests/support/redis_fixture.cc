@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <thread>
 
 #include "util/strings.h"
@@ -49,8 +50,9 @@ void RedisTest::TearDown() { server_.reset(); }
 redis::Connection RedisTest::connect() {
   auto conn = redis::Connection::connect(server_->options());
   if (!conn) {
-    ADD_FAILURE() << "connect: " << conn.error().message;
-    std::abort();
+    // gtest reports the exception as the test's failure, and the fixture's
+    // destructor still stops the server.
+    throw std::runtime_error("connect to the test's redis-server: " + conn.error().message);
   }
   return std::move(*conn);
 }
