@@ -308,20 +308,38 @@ Result<SubmitReport> JobStore::submit(const std::string& name, const JobSpec& sp
   TTG_TRY(client_.command({"ZADD", kRegistryKey, "NX", std::to_string(unix_ms()), name}));
   const std::string created_at = iso8601_now();
   const int64_t batch = std::max(1, options.batch);
+  // Lua numbers are doubles: exact for indices below 2^53. Larger spaces
+  // send every entry from here.
+  const bool server_side = spec.total_params < (int64_t{1} << 53);
+  if (server_side && scripts::add_tasks().sha().empty()) {
+    TTG_TRY(load(client_, scripts::add_tasks()));
+  }
   std::vector<redis::Command> cmds;
-  for (int64_t c = next; c < total; c += batch) {
+  const int64_t per_round_trip = server_side ? batch * 8 : batch;
+  for (int64_t c = next; c < total; c += per_round_trip) {
     cmds.clear();
-    int64_t end = std::min(total, c + batch);
-    for (int64_t i = c; i < end; ++i) {
-      redis::Command cmd{"XADD", k.tasks, entry_id_for_chunk(i)};
-      auto fields = task_fields(name, spec, i, created_at);
-      cmd.insert(cmd.end(), fields.begin(), fields.end());
-      cmds.push_back(std::move(cmd));
+    int64_t end = std::min(total, c + per_round_trip);
+    for (int64_t i = c; i < end;) {
+      if (server_side) {
+        int64_t to = std::min(end, i + batch);
+        cmds.push_back(redis::Connection::evalsha_command(
+            scripts::add_tasks(), {k.tasks},
+            {name, created_at, std::to_string(spec.chunk_size), std::to_string(spec.total_params),
+             std::to_string(total), std::to_string(i), std::to_string(to)}));
+        i = to;
+      } else {
+        redis::Command cmd{"XADD", k.tasks, entry_id_for_chunk(i)};
+        auto fields = task_fields(name, spec, i, created_at);
+        cmd.insert(cmd.end(), fields.begin(), fields.end());
+        cmds.push_back(std::move(cmd));
+        ++i;
+      }
     }
     TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
     for (const auto& r : replies) {
-      if (r.is_error())
-        return make_error(ErrorCode::kRedisReply, "XADD " + k.tasks + ": " + r.str());
+      if (r.is_error()) {
+        return make_error(ErrorCode::kRedisReply, "adding tasks to " + k.tasks + ": " + r.str());
+      }
     }
     report.chunks_written += end - c;
   }

@@ -96,6 +96,24 @@ return redis.call('HGET', KEYS[1], 'state')
   return s;
 }
 
+const redis::Script& add_tasks() {
+  static const redis::Script s(R"lua(
+local job, created, k, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local total, from, to = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local ntotal = ARGV[4]
+for c = from, to - 1 do
+  local b = c * k
+  local e = math.min(b + k, n)
+  redis.call('XADD', KEYS[1], string.format('%d-0', c + 1),
+             'chunk_id', string.format('%d', c), 'start_param', string.format('%d', b),
+             'end_param', string.format('%d', e), 'params_count', string.format('%d', e - b),
+             'total_params', ntotal, 'total_chunks', total, 'created_at', created, 'job', job)
+end
+return to - from
+)lua");
+  return s;
+}
+
 const redis::Script& claim() {
   static const redis::Script s(with_prelude(R"lua(
 local tasks, meta, attempts, done, released = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]

@@ -10,6 +10,10 @@ namespace ttg::queue::scripts {
 const redis::Script& create();
 // KEYS: meta. Ends submission: state submitting -> pending (or running).
 const redis::Script& finish_submit();
+// KEYS: tasks. ARGV: job created_at chunk_size total_params total_chunks
+// from to. Adds the task entries of chunks [from, to) with the fields of
+// codec.h's task_fields(), generated in Redis to save the bytes on the wire.
+const redis::Script& add_tasks();
 // KEYS: tasks meta attempts done released. ARGV: group consumer n lease_ms.
 // Returns [[id, [field, value...], attempt], ...].
 const redis::Script& claim();

@@ -78,6 +78,45 @@ TEST_F(QueueProtocolTest, SubmitWritesOneEntryPerChunkWithPrototypeFields) {
   EXPECT_EQ(status("j1").state, JobState::kPending);
 }
 
+TEST_F(QueueProtocolTest, EntriesWrittenInRedisEqualTheCodecsFields) {
+  JobSpec s = spec(1005, 10);
+  ASSERT_TRUE(store_->submit("j", s, {}));
+  auto conn = connect();
+  for (int64_t c : {int64_t{0}, int64_t{57}, s.total_chunks() - 1}) {
+    std::string id = entry_id_for_chunk(c);
+    auto e = conn.command({"XRANGE", JobKeys("j").tasks, id, id});
+    ASSERT_TRUE(e);
+    ASSERT_EQ(e->size(), 1u) << "chunk " << c;
+    std::vector<std::string> got;
+    for (const auto& f : (*e)[0][1].elements()) got.push_back(f.str());
+    std::string created_at;
+    for (size_t i = 0; i + 1 < got.size(); i += 2) {
+      if (got[i] == "created_at") created_at = got[i + 1];
+    }
+    EXPECT_EQ(got, task_fields("j", s, c, created_at)) << "chunk " << c;
+  }
+}
+
+TEST_F(QueueProtocolTest, SubmissionCutShortIsResumedWhereItStopped) {
+  JobSpec s = spec(100, 1);
+  ASSERT_TRUE(store_->submit("j", s, {}));
+  // Make it look cut short after 40 entries.
+  auto conn = connect();
+  redis::Command del{"XDEL", JobKeys("j").tasks};
+  for (int64_t c = 40; c < 100; ++c) del.push_back(entry_id_for_chunk(c));
+  ASSERT_TRUE(conn.command(del));
+  ASSERT_TRUE(conn.command({"XSETID", JobKeys("j").tasks, entry_id_for_chunk(39)}));
+  ASSERT_TRUE(conn.command({"HSET", JobKeys("j").meta, "state", "submitting"}));
+  auto r = store_->submit("j", s, {});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->outcome, SubmitOutcome::kResumed);
+  EXPECT_EQ(r->chunks_written, 60);
+  auto len = conn.command({"XLEN", JobKeys("j").tasks});
+  ASSERT_TRUE(len);
+  EXPECT_EQ(len->integer(), 100);
+  EXPECT_EQ(status("j").state, JobState::kPending);
+}
+
 TEST_F(QueueProtocolTest, ResubmitIsANoOpAndForceReplaces) {
   ASSERT_TRUE(store_->submit("j1", spec(100, 10), {}));
   auto again = store_->submit("j1", spec(500, 10), {});
