@@ -77,5 +77,7 @@ Handler setup_results(CLI::App& app);
 Handler setup_cancel(CLI::App& app);
 Handler setup_kernels(CLI::App& app);
 Handler setup_demo(CLI::App& app);
+Handler setup_cleanup(CLI::App& app);
+Handler setup_recover(CLI::App& app);
 
 }  // namespace ttg::cli

@@ -1,6 +1,8 @@
 #include "queue/redis_queue.h"
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "queue/codec.h"
 #include "queue/keys.h"
@@ -232,7 +234,7 @@ class RedisStreamQueue final : public WorkQueue {
     if (ids.empty()) return {};
     JobKeys k(job);
     int64_t idle = std::max<int64_t>(options_.lease_ms * 2, 86'400'000);
-    std::vector<std::string> args{kGroup, options_.consumer, std::to_string(idle)};
+    std::vector<std::string> args{kGroup, options_.consumer, std::to_string(idle), "1"};
     args.insert(args.end(), ids.begin(), ids.end());
     TTG_TRY(client_.eval(scripts::release(), {k.tasks, k.meta, k.attempts, k.released, k.events},
                          args));
@@ -447,6 +449,127 @@ Status JobStore::remove(const std::string& name) {
   for (auto& key : k.all()) del.push_back(key);
   TTG_TRY(client_.pipeline({del, {"ZREM", kRegistryKey, name}}));
   return {};
+}
+
+Result<std::vector<std::string>> JobStore::keys(const std::string& job) {
+  std::vector<std::string> out;
+  if (!job.empty()) {
+    JobKeys k(job);
+    std::vector<redis::Command> cmds;
+    auto all = k.all();
+    for (const auto& key : all) cmds.push_back({"EXISTS", key});
+    TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (replies[i].integer() > 0) out.push_back(all[i]);
+    }
+    return out;
+  }
+  std::string cursor = "0";
+  // SCAN visits every key present for the whole iteration; bounded by the
+  // cursor coming back to 0.
+  do {
+    TTG_TRY_ASSIGN(Reply r, client_.command({"SCAN", cursor, "MATCH", std::string(kKeyPrefix) + "*",
+                                             "COUNT", "1000"}));
+    if (!r.is_array() || r.size() != 2) return make_error(ErrorCode::kProtocol, "SCAN: bad reply");
+    cursor = r[0].str();
+    for (const auto& key : r[1].elements()) out.push_back(key.str());
+  } while (cursor != "0");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<int64_t> JobStore::delete_keys(const std::vector<std::string>& keys) {
+  int64_t deleted = 0;
+  std::vector<redis::Command> cmds;
+  std::set<std::string> jobs;
+  for (size_t i = 0; i < keys.size(); i += 500) {
+    redis::Command unlink{"UNLINK"};
+    for (size_t j = i; j < std::min(keys.size(), i + 500); ++j) {
+      if (!util::starts_with(keys[j], kKeyPrefix)) continue;  // never anyone else's
+      unlink.push_back(keys[j]);
+      // "ttg:{NAME}:..." belongs to job NAME.
+      auto open = keys[j].find('{');
+      auto close = keys[j].find('}');
+      if (open != std::string::npos && close != std::string::npos && close > open) {
+        jobs.insert(keys[j].substr(open + 1, close - open - 1));
+      }
+    }
+    if (unlink.size() > 1) cmds.push_back(std::move(unlink));
+  }
+  for (const auto& job : jobs) cmds.push_back({"ZREM", kRegistryKey, job});
+  if (cmds.empty()) return 0;
+  TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].is_error()) return make_error(ErrorCode::kRedisReply, replies[i].str());
+    if (cmds[i][0] == "UNLINK") deleted += replies[i].integer();
+  }
+  return deleted;
+}
+
+Result<JobStore::RecoverReport> JobStore::recover(int64_t lease_ms) {
+  RecoverReport report;
+  TTG_TRY_ASSIGN(Reply info, client_.command({"INFO", "persistence"}));
+  report.persistent = info.str().find("aof_enabled:1") != std::string::npos;
+  report.lines.push_back(report.persistent
+                             ? "redis: reachable, append-only file enabled"
+                             : "redis: reachable, no append-only file: a restart of Redis loses "
+                               "acknowledged work");
+  TTG_TRY_ASSIGN(auto names, list());
+  for (const auto& name : names) {
+    JobKeys k(name);
+    TTG_TRY_ASSIGN(Reply exists, client_.command({"EXISTS", k.meta}));
+    if (exists.integer() == 0) {
+      ++report.jobs_missing;
+      report.lines.push_back("job " + name + ": its keys are gone (Redis lost its data?)");
+      continue;
+    }
+    auto consumers = client_.command({"XINFO", "CONSUMERS", k.tasks, kGroup});
+    if (!consumers && (consumers.error().code == ErrorCode::kNoGroup ||
+                       consumers.error().code == ErrorCode::kRedisReply)) {
+      // The group is missing: recreate it from the start of the stream.
+      // Entries of finished chunks are skipped by claim (their done bit).
+      TTG_TRY(client_.command({"XGROUP", "CREATE", k.tasks, kGroup, "0", "MKSTREAM"}));
+      ++report.groups_created;
+      report.lines.push_back("job " + name + ": recreated consumer group " + kGroup);
+      continue;
+    }
+    if (!consumers) return tl::unexpected(consumers.error());
+    for (const auto& c : consumers->elements()) {
+      std::map<std::string, std::string> f;
+      for (auto& [key, v] : field_pairs(c)) f[key] = v;
+      // XINFO CONSUMERS gives integers as integer replies; field_pairs()
+      // keeps their text empty, so read them from the reply directly.
+      int64_t pending = 0, idle = 0;
+      for (size_t i = 0; i + 1 < c.size(); i += 2) {
+        if (c[i].str() == "pending") pending = c[i + 1].as_int().value_or(0);
+        if (c[i].str() == "idle") idle = c[i + 1].as_int().value_or(0);
+      }
+      const std::string& consumer = f["name"];
+      if (idle < lease_ms) continue;
+      if (pending > 0) {
+        TTG_TRY_ASSIGN(Reply ids, client_.command({"XPENDING", k.tasks, kGroup, "-", "+",
+                                                   std::to_string(pending), consumer}));
+        std::vector<std::string> args{
+            kGroup, consumer, std::to_string(std::max<int64_t>(lease_ms * 2, 86'400'000)), "0"};
+        for (const auto& e : ids.elements()) args.push_back(e[0].str());
+        TTG_TRY_ASSIGN(Reply n,
+                       client_.eval(scripts::release(),
+                                    {k.tasks, k.meta, k.attempts, k.released, k.events}, args));
+        report.chunks_handed_back += n.integer();
+        report.lines.push_back("job " + name + ": handed back " + std::to_string(n.integer()) +
+                               " chunks of gone consumer " + consumer + " (idle " +
+                               std::to_string(idle / 1000) + " s)");
+      }
+      TTG_TRY_ASSIGN(Reply gone, client_.eval(scripts::retire(), {k.tasks}, {kGroup, consumer}));
+      if (gone.as_int().value_or(0) == 1) {
+        ++report.consumers_deleted;
+        report.lines.push_back("job " + name + ": deleted consumer " + consumer +
+                               " (no pending chunks)");
+      }
+    }
+  }
+  return report;
 }
 
 }  // namespace ttg::queue

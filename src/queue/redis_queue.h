@@ -91,6 +91,26 @@ class JobStore {
   [[nodiscard]] Result<std::vector<ResultRecord>> events(const std::string& name,
                                                          const std::string& after, int count);
 
+  // Every key of TTG's (prefix `ttg:`), found by SCAN; or, with `job`, the
+  // keys of that job that exist.
+  [[nodiscard]] Result<std::vector<std::string>> keys(const std::string& job);
+  // Deletes `keys` (UNLINK, in batches) and removes the jobs they belong to
+  // from the registry. Only keys starting with `ttg:` are ever deleted.
+  [[nodiscard]] Result<int64_t> delete_keys(const std::vector<std::string>& keys);
+
+  // What `ttg recover` did.
+  struct RecoverReport {
+    bool persistent = false;         // AOF or RDB snapshots enabled
+    std::vector<std::string> lines;  // one per action, for people
+    int64_t groups_created = 0, chunks_handed_back = 0, consumers_deleted = 0;
+    int64_t jobs_missing = 0;  // in the registry, but their keys are gone
+  };
+  // After a restart: recreates missing consumer groups, hands back the
+  // chunks of consumers idle longer than `lease_ms` (their workers are gone:
+  // the attempt counts) so any worker claims them at once, and deletes
+  // consumers that hold nothing and have been idle longer than `lease_ms`.
+  [[nodiscard]] Result<RecoverReport> recover(int64_t lease_ms);
+
   redis::Client& client() { return client_; }
 
  private:

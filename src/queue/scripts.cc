@@ -305,15 +305,15 @@ return 1
 const redis::Script& release() {
   static const redis::Script s(with_prelude(R"lua(
 local tasks, meta, attempts, released, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local group, consumer, idle = ARGV[1], ARGV[2], ARGV[3]
+local group, consumer, idle, refund = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1'
 local total = total_chunks(meta)
 local n = 0
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   local id = ARGV[i]
   local p = redis.call('XPENDING', tasks, group, id, id, 1)
   if #p == 1 and p[1][2] == consumer then
     local c = chunk_of(id, total)
-    if c ~= nil then redis.call('HINCRBY', attempts, c, -1) end
+    if c ~= nil and refund then redis.call('HINCRBY', attempts, c, -1) end
     redis.call('XCLAIM', tasks, group, consumer, 0, id, 'IDLE', idle, 'JUSTID')
     redis.call('LPUSH', released, id)
     redis.call('HINCRBY', meta, 'released', 1)

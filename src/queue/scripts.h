@@ -33,7 +33,10 @@ const redis::Script& fail();
 // KEYS: tasks meta done dead events. ARGV: group entry unused reason error worker.
 // The chunk is the one the entry ID names, if any.
 const redis::Script& dead_letter();
-// KEYS: tasks meta attempts released events. ARGV: group consumer idle_ms id...
+// KEYS: tasks meta attempts released events.
+// ARGV: group consumer idle_ms refund(0|1) id... Hands back the entries the
+// consumer holds; with refund the interrupted attempt is given back (a
+// worker shutting down), without it the attempt counts (a dead worker).
 // Returns the number handed back.
 const redis::Script& release();
 
