@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace ttg::util {
 namespace {
 
@@ -20,6 +22,18 @@ TEST(StringsTest, ParseIntAcceptsOnlyWholeIntegers) {
       {"99999999999999999999", std::nullopt},
   };
   for (const auto& c : cases) EXPECT_EQ(parse_int(c.text), c.want) << "input: '" << c.text << "'";
+}
+
+TEST(StringsTest, ParseNumberSaturatesOutOfRangeNumbers) {
+  EXPECT_EQ(parse_number("2.5"), 2.5);
+  EXPECT_EQ(parse_number("-1e3"), -1000.0);
+  EXPECT_EQ(parse_number("1e999"), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(parse_number("-1e999"), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(parse_number("1e-999"), 0.0);
+  EXPECT_EQ(parse_double("1e999"), std::nullopt);
+  for (const char* junk : {"", "x", " 1e999", "1e999x", "1e"}) {
+    EXPECT_EQ(parse_number(junk), std::nullopt) << junk;
+  }
 }
 
 TEST(StringsTest, PercentDecodeRejectsMalformedEscapes) {
