@@ -82,8 +82,9 @@ class SpecParser {
         TTG_TRY_ASSIGN(spec.exec, text(value, "exec"));
         exec_node.emplace(value);
       } else if (name == "args") {
-        if (!value.IsMap())
+        if (!value.IsMap()) {
           return fail(value, "args: expected a mapping of argument names to values");
+        }
         TTG_TRY_ASSIGN(spec.args, to_json(value, "args"));
       } else if (name == "params") {
         TTG_TRY_ASSIGN(spec.params, params(value));

@@ -205,8 +205,9 @@ Result<Dimension> Dimension::linspace(std::string name, double start, double sto
   if (!std::isfinite(start) || !std::isfinite(stop)) {
     return invalid(what + ": NaN or infinity is not allowed");
   }
-  if (num < 1)
+  if (num < 1) {
     return invalid(what + ": linspace num must be at least 1, got " + std::to_string(num));
+  }
   if (!std::isfinite(stop - start)) return invalid(what + ": stop - start is not finite");
   Dimension d;
   d.name_ = std::move(name);
@@ -363,8 +364,9 @@ struct ParamSpace::State {
 };
 
 Result<ParamSpace> ParamSpace::count(int64_t n) {
-  if (n < 1)
+  if (n < 1) {
     return invalid("the number of parameters must be at least 1, got " + std::to_string(n));
+  }
   TTG_TRY_ASSIGN(Dimension d, Dimension::int_range("param", 0, n, 1));
   std::vector<Dimension> dims;
   dims.push_back(std::move(d));
@@ -685,8 +687,9 @@ Result<json> csv_value(const CsvField& f) {
 Result<ParamSpace> ParamSpace::from_csv(std::string_view text, std::string_view source) {
   if (util::starts_with(text, "\xEF\xBB\xBF")) text.remove_prefix(3);
   TTG_TRY_ASSIGN(auto records, split_csv(text, source));
-  if (records.empty())
+  if (records.empty()) {
     return invalid(at(source, 1) + "empty file: expected a header of column names");
+  }
   const CsvRecord& header = records[0];
   std::vector<std::string> columns;
   for (const auto& f : header.fields) {
@@ -717,9 +720,10 @@ Result<ParamSpace> ParamSpace::from_csv(std::string_view text, std::string_view 
         return invalid(at(source, rec.line) + "column " + squote(columns[c]) + " is empty");
       }
       auto v = csv_value(f);
-      if (!v)
+      if (!v) {
         return invalid(at(source, rec.line) + "column " + squote(columns[c]) + ": " +
                        v.error().message);
+      }
       row.push_back(std::move(*v));
     }
     rows.push_back(std::move(row));
