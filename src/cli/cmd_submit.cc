@@ -7,6 +7,7 @@
 
 #include "cli/common.h"
 #include "cli/exit_codes.h"
+#include "cli/spec_file.h"
 #include "kernels/kernel.h"
 
 namespace ttg::cli {
@@ -14,11 +15,94 @@ namespace ttg::cli {
 namespace {
 
 struct SubmitArgs {
-  std::string kernel = "simulate";
+  std::string kernel;
+  CLI::Option* kernel_option = nullptr;
   std::vector<std::string> args;
+  std::string spec;
+  std::string params_file;
   bool force = false;
   bool dry_run = false;
 };
+
+// The spec of `ttg submit`. Each field comes from, highest first: its flag,
+// the spec file, then the settings (environment, config file, default).
+Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a) {
+  SpecFile file;
+  if (!a.spec.empty()) {
+    TTG_TRY_ASSIGN(file, read_spec_file(a.spec));
+  }
+  auto flag = [&](std::string_view key) { return settings.source(key).kind == SourceKind::kFlag; };
+  JobSpec spec;
+  spec.kernel = a.kernel_option->count() > 0
+                    ? a.kernel
+                    : file.kernel.value_or(file.exec ? "exec" : "simulate");
+  spec.outputs = file.outputs.value_or(std::vector<std::string>{});
+  spec.args = file.args.value_or(nlohmann::json::object());
+  if (file.exec) {
+    if (spec.kernel != "exec") {
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          "--kernel: the spec's 'exec' needs kernel 'exec', not '" + spec.kernel + "'");
+    }
+    spec.args["command"] = *file.exec;
+  }
+  TTG_TRY_ASSIGN(nlohmann::json flag_args, parse_kernel_args(a.args));
+  for (auto it = flag_args.begin(); it != flag_args.end(); ++it) spec.args[it.key()] = it.value();
+  if (spec.kernel == "simulate" && !flag_args.contains("work_ms") &&
+      (flag("simulate_work_ms") || !spec.args.contains("work_ms"))) {
+    spec.args["work_ms"] = settings.simulate_work_ms;
+  }
+
+  if (!a.params_file.empty()) {
+    if (flag("total_parameters")) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "--params-file: cannot be combined with --params");
+    }
+    TTG_TRY_ASSIGN(ParamSpace space, read_params_file(a.params_file));
+    spec.set_space(std::move(space));
+  } else if (flag("total_parameters") || (!file.params && settings.total_parameters > 0)) {
+    spec.total_params = settings.total_parameters;
+  } else if (file.params) {
+    spec.set_space(*file.params);
+  } else {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--params: no parameters: give --params N, --params-file FILE or 'params' "
+                      "in a --spec file (or TOTAL_PARAMETERS)");
+  }
+  spec.chunk_size = flag("chunk_size") || !file.chunk_size ? settings.chunk_size : *file.chunk_size;
+  spec.max_attempts =
+      flag("max_attempts") || !file.max_attempts ? settings.max_attempts : *file.max_attempts;
+  TTG_TRY(spec.validate());
+  TTG_TRY(kernels::validate(spec));
+  return spec;
+}
+
+// Point `i` as JSON with its parameters in declaration order.
+std::string point_text(const JobSpec& spec, int64_t i) {
+  nlohmann::json point = spec.point(i);
+  nlohmann::ordered_json ordered = nlohmann::ordered_json::object();
+  for (const auto& name : spec.param_names()) ordered[name] = point[name];
+  return ordered.dump();
+}
+
+void print_plan(std::ostream& out, const std::string& name, const JobSpec& spec) {
+  auto space = spec.param_space();
+  int64_t last_chunk = spec.total_chunks() - 1;
+  out << "job " << name << " (dry run: nothing written)\n"
+      << "  points:       " << spec.total_params << " ("
+      << (space ? space->describe() : std::string("?")) << ")\n"
+      << "  chunks:       " << spec.total_chunks() << " of " << spec.chunk_size
+      << " points (the last: [" << spec.chunk_begin(last_chunk) << ", "
+      << spec.chunk_end(last_chunk) << "))\n"
+      << "  kernel:       " << spec.kernel << " " << spec.args.dump() << "\n";
+  out << "  outputs:      ";
+  if (spec.outputs.empty()) out << "all";
+  for (size_t i = 0; i < spec.outputs.size(); ++i) out << (i > 0 ? ", " : "") << spec.outputs[i];
+  out << "\n"
+      << "  max attempts: " << spec.max_attempts << "\n"
+      << "  first point:  " << point_text(spec, 0) << "\n"
+      << "  last point:   " << point_text(spec, spec.total_params - 1) << "\n";
+}
 
 }  // namespace
 
@@ -44,23 +128,25 @@ Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
 
 Handler setup_submit(CLI::App& app) {
   auto a = std::make_shared<SubmitArgs>();
-  app.add_option("--kernel", a->kernel, "Kernel to run (see `ttg kernels`); default simulate");
+  a->kernel_option =
+      app.add_option("--kernel", a->kernel, "Kernel to run (see `ttg kernels`); default simulate");
   app.add_option("--arg", a->args, "Kernel argument key=value (repeatable)");
+  app.add_option("--spec", a->spec,
+                 "Job spec file (YAML or JSON): kernel, args, params, chunk_size, max_attempts, "
+                 "outputs, exec; flags override its fields");
+  app.add_option("--params-file", a->params_file,
+                 "Parameter sets, one per row: CSV with a header line, or JSON lines");
   app.add_flag("--force", a->force, "Replace an existing job of the same name");
   app.add_flag("--dry-run", a->dry_run, "Validate and print the plan; write nothing");
   return [a](const Context& ctx) -> int {
-    auto spec = spec_from(ctx.settings, a->kernel, a->args);
+    // Everything is checked before Redis is touched: a bad spec writes
+    // nothing.
+    auto spec = submit_spec(ctx.settings, *a);
     if (!spec) return report(ctx, "submit", spec.error());
     std::string name = ctx.settings.job.empty() ? generate_job_name() : ctx.settings.job;
     if (auto st = validate_job_name(name); !st) return report(ctx, "submit", st.error());
     if (a->dry_run) {
-      ctx.out << "job " << name << ": " << spec->total_params << " params in "
-              << spec->total_chunks() << " chunks of " << spec->chunk_size << ", kernel "
-              << spec->kernel << " " << spec->args.dump() << ", max attempts " << spec->max_attempts
-              << "\n"
-              << "first chunk: params [0, " << spec->chunk_end(0) << "), last chunk: params ["
-              << spec->chunk_begin(spec->total_chunks() - 1) << ", " << spec->total_params
-              << ")\n(dry run: nothing written)\n";
+      print_plan(ctx.out, name, *spec);
       return kExitOk;
     }
     auto redis = redis_options(ctx.settings);

@@ -1,5 +1,6 @@
 #include "core/job.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -7,12 +8,35 @@
 
 namespace ttg {
 
+void JobSpec::set_space(ParamSpace s) {
+  total_params = s.size();
+  space = std::move(s);
+}
+
+Result<ParamSpace> JobSpec::param_space() const {
+  if (space) return *space;
+  return ParamSpace::count(total_params);
+}
+
+nlohmann::json JobSpec::point(int64_t index) const {
+  if (space) return space->point(index);
+  return nlohmann::json{{"param", index}};
+}
+
+std::vector<std::string> JobSpec::param_names() const {
+  if (space) return space->names();
+  return {"param"};
+}
+
 nlohmann::json JobSpec::to_json() const {
-  return nlohmann::json{{"kernel", kernel},
-                        {"args", args},
-                        {"total_params", total_params},
-                        {"chunk_size", chunk_size},
-                        {"max_attempts", max_attempts}};
+  nlohmann::json j{{"kernel", kernel},
+                   {"args", args},
+                   {"total_params", total_params},
+                   {"chunk_size", chunk_size},
+                   {"max_attempts", max_attempts}};
+  if (space) j["space"] = space->to_json();
+  if (!outputs.empty()) j["outputs"] = outputs;
+  return j;
 }
 
 Result<JobSpec> JobSpec::from_json(const nlohmann::json& j) {
@@ -43,6 +67,26 @@ Result<JobSpec> JobSpec::from_json(const nlohmann::json& j) {
     }
     spec.args = *it;
   }
+  if (auto it = j.find("space"); it != j.end()) {
+    auto space = ParamSpace::from_json(*it);
+    if (!space) return tl::unexpected(space.error().with_context("job spec"));
+    if (j.contains("total_params") && spec.total_params != space->size()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "job spec: 'total_params' is " + std::to_string(spec.total_params) +
+                            " but the space has " + std::to_string(space->size()) + " points");
+    }
+    spec.set_space(std::move(*space));
+  }
+  if (j.contains("outputs")) {
+    const nlohmann::json& outputs = j.at("outputs");
+    bool strings = outputs.is_array();
+    for (size_t i = 0; strings && i < outputs.size(); ++i) strings = outputs[i].is_string();
+    if (!strings) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "job spec: 'outputs' must be an array of strings");
+    }
+    spec.outputs = outputs.get<std::vector<std::string>>();
+  }
   TTG_TRY(spec.validate());
   return spec;
 }
@@ -52,6 +96,12 @@ Status JobSpec::validate() const {
     return make_error(ErrorCode::kInvalidArgument,
                       "total params must be at least 1, got " + std::to_string(total_params));
   }
+  if (space && space->size() != total_params) {
+    return make_error(ErrorCode::kInvalidArgument, "total params is " +
+                                                       std::to_string(total_params) +
+                                                       " but the parameter space has " +
+                                                       std::to_string(space->size()) + " points");
+  }
   if (chunk_size < 1) {
     return make_error(ErrorCode::kInvalidArgument,
                       "chunk size must be at least 1, got " + std::to_string(chunk_size));
@@ -59,6 +109,16 @@ Status JobSpec::validate() const {
   if (max_attempts < 1 || max_attempts > 1000) {
     return make_error(ErrorCode::kInvalidArgument,
                       "max attempts must be from 1 to 1000, got " + std::to_string(max_attempts));
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i].empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "outputs: names must not be empty");
+    }
+    if (std::find(outputs.begin(), outputs.begin() + static_cast<std::ptrdiff_t>(i), outputs[i]) !=
+        outputs.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "outputs: '" + outputs[i] + "' is listed twice");
+    }
   }
   return {};
 }

@@ -5,38 +5,71 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/param_space.h"
 #include "core/result.h"
 
 namespace ttg {
 
 // What a job computes and how it is cut into chunks. Stored as JSON in the
-// job's meta so that every worker derives the same chunks.
+// job's meta so that every worker derives the same chunks, and the same
+// parameter values from a chunk's index range.
 struct JobSpec {
   // Kernel name (see `ttg kernels`). Default "simulate".
   std::string kernel = "simulate";
   // The kernel's fixed arguments, e.g. {"work_ms": 100}. Default empty.
   nlohmann::json args = nlohmann::json::object();
-  // Number of parameter points (integers 0..total_params-1). Default 1000.
+  // Number of parameter points, indices 0..total_params-1. With a `space`,
+  // always its size (set_space() keeps them equal; validate() checks).
+  // Default 1000.
   int64_t total_params = 1000;
   // Points per chunk. Default 10.
   int64_t chunk_size = 10;
   // Attempts before a chunk is dead-lettered. Default 3.
   int max_attempts = 3;
+  // The parameter space. None means the integers 0..total_params-1 named
+  // "param" (`ttg submit --params N`, and specs stored before spaces
+  // existed), so such specs keep their JSON form. Set it with set_space().
+  // Default none.
+  std::optional<ParamSpace> space;
+  // Names of the outputs to keep; empty = all. Default empty.
+  std::vector<std::string> outputs;
 
-  int64_t total_chunks() const { return (total_params + chunk_size - 1) / chunk_size; }
+  int64_t total_chunks() const {
+    return total_params / chunk_size + (total_params % chunk_size != 0 ? 1 : 0);
+  }
   // [begin, end) of chunk `c` (0 <= c < total_chunks()).
   int64_t chunk_begin(int64_t c) const { return c * chunk_size; }
   int64_t chunk_end(int64_t c) const {
-    return c * chunk_size + chunk_size < total_params ? c * chunk_size + chunk_size : total_params;
+    // Written so that nothing overflows near total_params = 2^63 - 1.
+    return chunk_size < total_params - c * chunk_size ? c * chunk_size + chunk_size : total_params;
   }
 
+  // Sets `space` and total_params = its size.
+  void set_space(ParamSpace s);
+  // The space of the points: `space`, else ParamSpace::count(total_params).
+  // Errors: kInvalidArgument when total_params < 1.
+  [[nodiscard]] Result<ParamSpace> param_space() const;
+  // The parameter set of point `index` (0 <= index < total_params) as
+  // {"name": value, ...}: {"param": index} without a space. O(dimensions);
+  // safe to call from many threads at once. This is what a kernel computes.
+  nlohmann::json point(int64_t index) const;
+  // The names of the parameters of every point, in declaration order.
+  std::vector<std::string> param_names() const;
+
+  // {"kernel", "args", "total_params", "chunk_size", "max_attempts"} and,
+  // when set, "space" (ParamSpace::to_json()) and "outputs".
   nlohmann::json to_json() const;
-  // Parses and validates (kInvalidArgument naming the bad field).
+  // Parses and validates (kInvalidArgument naming the bad field). A spec
+  // with "space" derives total_params from it (a "total_params" that
+  // disagrees is an error); one without has the integer points of
+  // "total_params".
   [[nodiscard]] static Result<JobSpec> from_json(const nlohmann::json& j);
-  // Checks the ranges: total_params >= 1, chunk_size >= 1, max_attempts >= 1.
+  // Checks the ranges: total_params >= 1 (and equal to the space's size),
+  // chunk_size >= 1, max_attempts 1..1000, outputs non-empty and unique.
   [[nodiscard]] Status validate() const;
 };
 

@@ -1,7 +1,9 @@
 #include "util/strings.h"
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
 
 namespace ttg::util {
 
@@ -63,6 +65,19 @@ std::optional<double> parse_double(std::string_view text) {
   double value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_number(std::string_view text) {
+  if (auto value = parse_double(text)) return value;
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return std::nullopt;
+  // from_chars reports a number out of range without its value; strtod
+  // saturates it and sets ERANGE.
+  std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  double value = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || errno != ERANGE) return std::nullopt;
   return value;
 }
 

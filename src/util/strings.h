@@ -16,6 +16,10 @@ bool starts_with(std::string_view text, std::string_view prefix);
 std::optional<int64_t> parse_int(std::string_view text);
 // Parses a whole floating-point number; nullopt on junk.
 std::optional<double> parse_double(std::string_view text);
+// As parse_double, except that a number beyond the range of double is not
+// nullopt but, as strtod gives it, +-infinity (too large) or 0 or a denormal
+// (too small): callers can tell "1e999" from a word.
+std::optional<double> parse_number(std::string_view text);
 // Lower-cases ASCII letters.
 std::string to_lower(std::string_view text);
 // Percent-decodes `text` ("%40" -> "@"); nullopt on a malformed escape.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace ttg::util {
 namespace {
 
@@ -85,6 +87,18 @@ TEST(StringsTest, SplitTrimStartsWithToLower) {
   EXPECT_TRUE(starts_with("x", ""));
   EXPECT_FALSE(starts_with("NO", "NOSCRIPT"));
   EXPECT_EQ(to_lower("AbC-1"), "abc-1");
+}
+
+TEST(StringsTest, ParseNumberSaturatesOutOfRangeNumbers) {
+  EXPECT_EQ(parse_number("2.5"), 2.5);
+  EXPECT_EQ(parse_number("-1e3"), -1000.0);
+  EXPECT_EQ(parse_number("1e999"), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(parse_number("-1e999"), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(parse_number("1e-999"), 0.0);
+  EXPECT_EQ(parse_double("1e999"), std::nullopt);
+  for (const char* junk : {"", "x", " 1e999", "1e999x", "1e"}) {
+    EXPECT_EQ(parse_number(junk), std::nullopt) << junk;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,76 @@
+#pragma once
+// Job spec files (YAML or JSON) and parameter tables (CSV or JSON lines) for
+// `ttg submit --spec FILE --params-file FILE`.
+//
+// A spec file is a mapping; every key is optional:
+//
+//   kernel: simulate              # kernel name (string)
+//   args: {work_ms: 10}           # the kernel's fixed arguments (mapping)
+//   params:                       # the parameter space (mapping), or an
+//     dims:                       #   integer N: like --params N
+//       beta: {linspace: {start: 0.1, stop: 0.5, num: 5}}
+//       gamma: {logspace: {start: -2, stop: 0, num: 3}}
+//       seed: {range: {start: 0, stop: 10, step: 2}}   # step defaults to 1
+//       model: [sir, seir]        # explicit values: numbers, strings, booleans
+//     zip: [[beta, gamma]]        # dimensions that vary together (optional)
+//   chunk_size: 100               # points per chunk (integer >= 1)
+//   max_attempts: 3               # integer 1..1000
+//   outputs: [peak, total]        # outputs to keep (default all)
+//   exec: ./model --fast          # a program to run: kernel 'exec' (the
+//                                 #   default then), argument 'command'
+//
+// JSON files are read by the same YAML parser (JSON is YAML's flow style),
+// so both report errors with line numbers. Unquoted scalars are typed as
+// YAML 1.2 does (integer, float, true/false, null, else string); quoted ones
+// are strings.
+//
+// Errors are kInvalidArgument, "SOURCE:LINE: message", where SOURCE is the
+// name the caller gives (the path as typed), e.g.
+//   sweep.yaml:7: dimension 'beta': range step must not be 0
+// A file that cannot be read is "FLAG: cannot read 'PATH': reason".
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/param_space.h"
+#include "core/result.h"
+
+namespace ttg::cli {
+
+// What a spec file sets; fields it leaves out are nullopt.
+struct SpecFile {
+  std::optional<std::string> kernel;
+  std::optional<nlohmann::json> args;
+  std::optional<ParamSpace> params;
+  std::optional<int64_t> chunk_size;
+  std::optional<int> max_attempts;
+  std::optional<std::vector<std::string>> outputs;
+  // The command of kernel 'exec'; when set, `kernel` is unset or "exec" and
+  // `args` has no "command".
+  std::optional<std::string> exec;
+};
+
+// Parses spec `text` (YAML or JSON); `source` names it in errors.
+[[nodiscard]] Result<SpecFile> parse_spec(std::string_view text, std::string_view source);
+
+// Reads and parses the spec file at `path` (errors name "--spec" when the
+// file cannot be read).
+[[nodiscard]] Result<SpecFile> read_spec_file(const std::string& path);
+
+enum class TableFormat { kCsv, kJsonLines };
+
+// The format of a parameter table: by extension (.csv; .jsonl, .ndjson,
+// .json), else by content (a first non-blank character '{' means JSON
+// lines, anything else CSV).
+TableFormat detect_table_format(std::string_view path, std::string_view text);
+
+// Reads the table at `path` (errors name "--params-file" when it cannot be
+// read) and parses it as ParamSpace::from_csv() or from_jsonl() do.
+[[nodiscard]] Result<ParamSpace> read_params_file(const std::string& path);
+
+}  // namespace ttg::cli
