@@ -18,12 +18,14 @@ struct SubmitArgs {
   std::vector<std::string> args;
   bool force = false;
   bool dry_run = false;
+  std::string exec;
+  std::vector<std::string> kernel_libs;
 };
 
 }  // namespace
 
 Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
-                          const std::vector<std::string>& args) {
+                          const std::vector<std::string>& args, const kernels::Registry& plugins) {
   JobSpec spec;
   spec.kernel = kernel;
   spec.total_params = settings.total_parameters;
@@ -38,18 +40,28 @@ Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
     spec.args["work_ms"] = settings.simulate_work_ms;
   }
   TTG_TRY(spec.validate());
-  TTG_TRY(kernels::validate(spec));
-  return spec;
+  return kernels::resolve(std::move(spec), plugins);
 }
 
 Handler setup_submit(CLI::App& app) {
   auto a = std::make_shared<SubmitArgs>();
-  app.add_option("--kernel", a->kernel, "Kernel to run (see `ttg kernels`); default simulate");
+  auto* kernel =
+      app.add_option("--kernel", a->kernel, "Kernel to run (see `ttg kernels`); default simulate");
   app.add_option("--arg", a->args, "Kernel argument key=value (repeatable)");
+  app.add_option("--exec", a->exec,
+                 "Run this program for each parameter set: kernel exec with argument command")
+      ->excludes(kernel);
+  app.add_option("--kernel-lib", a->kernel_libs,
+                 "Load plugin kernels from this shared library (repeatable); the job records "
+                 "the plugin's version");
   app.add_flag("--force", a->force, "Replace an existing job of the same name");
   app.add_flag("--dry-run", a->dry_run, "Validate and print the plan; write nothing");
   return [a](const Context& ctx) -> int {
-    auto spec = spec_from(ctx.settings, a->kernel, a->args);
+    kernels::Registry plugins;
+    if (auto st = plugins.load_all(a->kernel_libs); !st) return report(ctx, "submit", st.error());
+    std::vector<std::string> args = a->args;
+    if (!a->exec.empty()) args.push_back("command=" + a->exec);
+    auto spec = spec_from(ctx.settings, a->exec.empty() ? a->kernel : "exec", args, plugins);
     if (!spec) return report(ctx, "submit", spec.error());
     std::string name = ctx.settings.job.empty() ? generate_job_name() : ctx.settings.job;
     if (auto st = validate_job_name(name); !st) return report(ctx, "submit", st.error());
