@@ -265,7 +265,7 @@ class CommandKernel final : public PointKernel {
   // The program ended its side of a pipe: it has probably exited; give it a
   // moment, so that the error tells how it ended.
   Error ended(const std::string& what) {
-    wait_exited(milliseconds(500));
+    wait_exited(milliseconds(2000));
     return fail("the program " + what);
   }
 

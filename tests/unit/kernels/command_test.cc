@@ -168,11 +168,12 @@ TEST_F(ExecKernelTest, AMissingOutputFailsTheAttempt) {
 
 TEST_F(ExecKernelTest, ATimeOutKillsTheProgram) {
   // The chunk that starts the program also counts its start-up, so the
-  // program is started first (by a chunk it answers) and the time-out is
-  // generous for a loaded machine's start-up all the same.
+  // program is started first, by a chunk it answers; on a loaded machine
+  // (the sanitizer build's suite) that chunk may need a few attempts.
   auto k = make("silent_from 1", {{"timeout_ms", 1000}});
   ASSERT_TRUE(k);
   auto first = run(*k, 0, 1);
+  for (int attempt = 2; !first && attempt <= 5; ++attempt) first = run(*k, 0, 1);
   ASSERT_TRUE(first) << first.error().message;
   auto pid = static_cast<pid_t>((*first)[0]["pid"].get<int64_t>());
   auto started = Clock::now();
