@@ -94,6 +94,7 @@ Result<Verdict> compute_verdict(queue::JobStore& store, const std::string& job, 
     by_chunk[c].push_back(d == r.fields.end() ? "" : d->second);
   }));
   TTG_TRY_ASSIGN(auto kernel, kernels::make_kernel(kernels::reference_spec(spec)));
+  const kernels::PointFn point = kernels::points_for(spec);
   kernels::CancelFlag cancel{false};
   for (int64_t c = 0; c < v.total; ++c) {
     auto it = by_chunk.find(c);
@@ -110,7 +111,7 @@ Result<Verdict> compute_verdict(queue::JobStore& store, const std::string& job, 
         v.first_problem =
             "chunk " + std::to_string(c) + " has " + std::to_string(it->second.size()) + " results";
     }
-    auto want = kernel->run({job, c, spec.chunk_begin(c), spec.chunk_end(c), 1}, cancel);
+    auto want = kernel->run({job, c, spec.chunk_begin(c), spec.chunk_end(c), 1, point}, cancel);
     if (!want)
       return tl::unexpected(want.error().with_context("recomputing chunk " + std::to_string(c)));
     for (const auto& got : it->second) {

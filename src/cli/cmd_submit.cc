@@ -22,20 +22,23 @@ struct SubmitArgs {
   std::string params_file;
   bool force = false;
   bool dry_run = false;
+  std::string exec;
+  std::vector<std::string> kernel_libs;
 };
 
 // The spec of `ttg submit`. Each field comes from, highest first: its flag,
 // the spec file, then the settings (environment, config file, default).
-Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a) {
+Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a,
+                            const kernels::Registry& plugins) {
   SpecFile file;
   if (!a.spec.empty()) {
     TTG_TRY_ASSIGN(file, read_spec_file(a.spec));
   }
   auto flag = [&](std::string_view key) { return settings.source(key).kind == SourceKind::kFlag; };
   JobSpec spec;
-  spec.kernel = a.kernel_option->count() > 0
-                    ? a.kernel
-                    : file.kernel.value_or(file.exec ? "exec" : "simulate");
+  spec.kernel = a.kernel_option->count() > 0 ? a.kernel
+                : !a.exec.empty()            ? "exec"
+                                  : file.kernel.value_or(file.exec ? "exec" : "simulate");
   spec.outputs = file.outputs.value_or(std::vector<std::string>{});
   spec.args = file.args.value_or(nlohmann::json::object());
   if (file.exec) {
@@ -48,6 +51,8 @@ Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a) {
   }
   TTG_TRY_ASSIGN(nlohmann::json flag_args, parse_kernel_args(a.args));
   for (auto it = flag_args.begin(); it != flag_args.end(); ++it) spec.args[it.key()] = it.value();
+  // The command is text as typed: not parsed like an --arg value.
+  if (!a.exec.empty()) spec.args["command"] = a.exec;
   if (spec.kernel == "simulate" && !flag_args.contains("work_ms") &&
       (flag("simulate_work_ms") || !spec.args.contains("work_ms"))) {
     spec.args["work_ms"] = settings.simulate_work_ms;
@@ -73,8 +78,7 @@ Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a) {
   spec.max_attempts =
       flag("max_attempts") || !file.max_attempts ? settings.max_attempts : *file.max_attempts;
   TTG_TRY(spec.validate());
-  TTG_TRY(kernels::validate(spec));
-  return spec;
+  return kernels::resolve(std::move(spec), plugins);
 }
 
 // Point `i` as JSON with its parameters in declaration order.
@@ -107,7 +111,7 @@ void print_plan(std::ostream& out, const std::string& name, const JobSpec& spec)
 }  // namespace
 
 Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
-                          const std::vector<std::string>& args) {
+                          const std::vector<std::string>& args, const kernels::Registry& plugins) {
   JobSpec spec;
   spec.kernel = kernel;
   spec.total_params = settings.total_parameters;
@@ -122,8 +126,7 @@ Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
     spec.args["work_ms"] = settings.simulate_work_ms;
   }
   TTG_TRY(spec.validate());
-  TTG_TRY(kernels::validate(spec));
-  return spec;
+  return kernels::resolve(std::move(spec), plugins);
 }
 
 Handler setup_submit(CLI::App& app) {
@@ -131,6 +134,12 @@ Handler setup_submit(CLI::App& app) {
   a->kernel_option =
       app.add_option("--kernel", a->kernel, "Kernel to run (see `ttg kernels`); default simulate");
   app.add_option("--arg", a->args, "Kernel argument key=value (repeatable)");
+  app.add_option("--exec", a->exec,
+                 "Run this program for each parameter set: kernel exec with argument command")
+      ->excludes(a->kernel_option);
+  app.add_option("--kernel-lib", a->kernel_libs,
+                 "Load plugin kernels from this shared library (repeatable); the job records "
+                 "the plugin's version");
   app.add_option("--spec", a->spec,
                  "Job spec file (YAML or JSON): kernel, args, params, chunk_size, max_attempts, "
                  "outputs, exec; flags override its fields");
@@ -141,7 +150,9 @@ Handler setup_submit(CLI::App& app) {
   return [a](const Context& ctx) -> int {
     // Everything is checked before Redis is touched: a bad spec writes
     // nothing.
-    auto spec = submit_spec(ctx.settings, *a);
+    kernels::Registry plugins;
+    if (auto st = plugins.load_all(a->kernel_libs); !st) return report(ctx, "submit", st.error());
+    auto spec = submit_spec(ctx.settings, *a, plugins);
     if (!spec) return report(ctx, "submit", spec.error());
     std::string name = ctx.settings.job.empty() ? generate_job_name() : ctx.settings.job;
     if (auto st = validate_job_name(name); !st) return report(ctx, "submit", st.error());

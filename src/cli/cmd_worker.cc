@@ -27,18 +27,22 @@ struct WorkerArgs {
   std::string output;
   std::string kernel = "simulate";
   std::vector<std::string> args;
+  std::vector<std::string> kernel_libs;
 };
 
-int run_static(const Context& ctx, const WorkerArgs& a) {
+int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry& plugins) {
   if (a.count < 1 || a.index < 0 || a.index >= a.count) {
     return report(ctx, "worker",
                   Error{ErrorCode::kInvalidArgument,
                         "--static needs --count N >= 1 and --index I with 0 <= I < N"});
   }
-  auto spec = spec_from(ctx.settings, a.kernel, a.args);
+  auto spec = spec_from(ctx.settings, a.kernel, a.args, plugins);
   if (!spec) return report(ctx, "worker", spec.error());
-  auto kernel = kernels::make_kernel(*spec);
+  auto kernel = kernels::make_kernel(*spec, plugins);
   if (!kernel) return report(ctx, "worker", kernel.error());
+  // Seeds derive from the job name: the same as a queued job of that name.
+  const std::string job = ctx.settings.job.empty() ? "static" : ctx.settings.job;
+  const kernels::PointFn point = kernels::points_for(*spec);
   // Share I of N: a contiguous range of chunks, as the prototype's static mode.
   int64_t chunks = spec->total_chunks();
   int64_t first = chunks * a.index / a.count;
@@ -52,7 +56,7 @@ int run_static(const Context& ctx, const WorkerArgs& a) {
   kernels::CancelFlag cancel{false};
   for (int64_t c = first; c < last; ++c) {
     auto t0 = std::chrono::steady_clock::now();
-    kernels::ChunkTask task{"static", c, spec->chunk_begin(c), spec->chunk_end(c), 1};
+    kernels::ChunkTask task{job, c, spec->chunk_begin(c), spec->chunk_end(c), 1, point};
     auto r = (*kernel)->run(task, cancel);
     if (!r) return report(ctx, "worker", r.error().with_context("chunk " + std::to_string(c)));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -84,8 +88,14 @@ Handler setup_worker(CLI::App& app) {
   app.add_option("--output", a->output, "With --static: result file (results-worker-I.json)");
   app.add_option("--kernel", a->kernel, "With --static: kernel (simulate)");
   app.add_option("--arg", a->args, "With --static: kernel argument key=value");
+  app.add_option("--kernel-lib", a->kernel_libs,
+                 "Load plugin kernels from this shared library (repeatable)");
   return [a](const Context& ctx) -> int {
-    if (a->static_mode) return run_static(ctx, *a);
+    auto plugins = std::make_shared<kernels::Registry>();
+    if (auto st = plugins->load_all(a->kernel_libs); !st) {
+      return report(ctx, "worker", st.error());
+    }
+    if (a->static_mode) return run_static(ctx, *a, *plugins);
     auto redis = redis_options(ctx.settings);
     if (!redis) return report(ctx, "worker", redis.error());
     const Settings& s = ctx.settings;
@@ -111,8 +121,8 @@ Handler setup_worker(CLI::App& app) {
     queue::QueueOptions qo{consumer, consumer, s.lease_ms};
     redis::Options ro = *redis;
     worker::QueueFactory make_queue = [ro, qo] { return queue::make_redis_queue(ro, qo); };
-    worker::KernelFactory make_kernel = [](const JobSpec& spec) {
-      return kernels::make_kernel(spec);
+    worker::KernelFactory make_kernel = [plugins](const JobSpec& spec) {
+      return kernels::make_kernel(spec, *plugins);
     };
     auto stats = worker::run_worker(o, make_queue, make_kernel, stop_requested());
     if (!stats) return report(ctx, "worker", stats.error());

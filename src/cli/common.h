@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/result.h"
+#include "kernels/kernel.h"
 #include "queue/redis_queue.h"
 #include "redis/options.h"
 
@@ -32,9 +33,11 @@ const std::atomic<bool>& stop_requested();
 
 // The job spec of `ttg submit` (and static workers) from the settings
 // (params, chunk size, max attempts, work ms), `kernel` and its `--arg`s;
-// validated, kernel included. Errors are kInvalidArgument naming the flag.
+// validated, kernel included (a plugin kernel against `plugins`, whose
+// version the spec then records). Errors are kInvalidArgument naming the flag.
 [[nodiscard]] Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
-                                        const std::vector<std::string>& args);
+                                        const std::vector<std::string>& args,
+                                        const kernels::Registry& plugins);
 
 // The path of the running ttg binary (to start workers).
 std::string self_path();

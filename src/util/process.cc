@@ -57,14 +57,20 @@ tl::expected<Process, std::string> Process::spawn(const std::vector<std::string>
     posix_spawnattr_setpgroup(&attr, 0);
   }
   posix_spawnattr_setflags(&attr, flags);
-  if (options.null_stdin) {
+  if (options.stdin_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, options.stdin_fd, 0);
+  } else if (options.null_stdin) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   }
-  if (!options.stdout_path.empty()) {
+  if (options.stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, options.stdout_fd, 1);
+  } else if (!options.stdout_path.empty()) {
     posix_spawn_file_actions_addopen(&actions, 1, options.stdout_path.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
   }
-  if (!options.stderr_path.empty()) {
+  if (options.stderr_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, options.stderr_fd, 2);
+  } else if (!options.stderr_path.empty()) {
     posix_spawn_file_actions_addopen(&actions, 2, options.stderr_path.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
   }

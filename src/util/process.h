@@ -25,6 +25,13 @@ struct SpawnOptions {
   // When true the child starts its own process group (so a terminal's Ctrl-C
   // reaches only the parent, which stops its children itself). Default: false.
   bool new_process_group = false;
+  // When >= 0, the child's stdin / stdout / stderr is a duplicate of this
+  // descriptor of the parent (e.g. one end of a pipe, made with O_CLOEXEC so
+  // that no child keeps the other end); it takes precedence over null_stdin
+  // and the paths above. Borrowed: the caller closes it. Default: -1.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
 };
 
 // A move-only owner of one child process. The destructor kills (SIGKILL) and

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -104,6 +105,7 @@ class Worker {
       }
       handle_outcomes();
       start_due_retries(now);
+      if (fatal_) return tl::unexpected(*fatal_);
 
       if (!stopping) {
         if (now >= next_jobs) {
@@ -186,7 +188,7 @@ class Worker {
 
   void refresh_jobs() {
     if (!options_.job.empty()) {
-      jobs_ = {options_.job};
+      if (refused_.count(options_.job) == 0) jobs_ = {options_.job};
       return;
     }
     auto active = queue_->active_jobs();
@@ -219,6 +221,11 @@ class Worker {
           {{"job", job}, {"kernel", view->spec.kernel}, {"error", kernel.error().message}});
       refused_.insert(job);
       jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), job), jobs_.end());
+      if (job == options_.job && !fatal_) {
+        // A worker of this job alone has nothing else to do: it says why.
+        fatal_ = kernel.error().with_context("job " + job + ": cannot run kernel '" +
+                                             view->spec.kernel + "' here");
+      }
       return nullptr;
     }
     auto spec = std::make_shared<const JobSpec>(view->spec);
@@ -325,7 +332,12 @@ class Worker {
   }
 
   void compute_loop() {
-    std::map<std::string, std::unique_ptr<kernels::Kernel>> kernels;
+    // This slot's kernel of each job, and the job's parameter sets.
+    struct SlotKernel {
+      std::unique_ptr<kernels::Kernel> kernel;
+      kernels::PointFn point;
+    };
+    std::map<std::string, SlotKernel> kernels;
     for (;;) {
       Task task;
       {
@@ -337,19 +349,20 @@ class Worker {
       }
       auto started = Clock::now();
       Result<std::string> result = make_error(ErrorCode::kInternal, "no kernel");
-      auto& kernel = kernels[task.chunk.job];
-      if (!kernel) {
+      auto& slot = kernels[task.chunk.job];
+      if (!slot.kernel) {
         auto made = make_kernel_(*task.spec);
         if (made) {
-          kernel = std::move(*made);
+          slot.kernel = std::move(*made);
+          slot.point = kernels::points_for(*task.spec);
         } else {
           result = tl::unexpected(made.error());
         }
       }
-      if (kernel) {
-        kernels::ChunkTask ct{task.chunk.job, task.chunk.chunk, task.chunk.begin, task.chunk.end,
-                              task.chunk.attempt};
-        result = kernel->run(ct, *task.cancel);
+      if (slot.kernel) {
+        kernels::ChunkTask ct{task.chunk.job, task.chunk.chunk,   task.chunk.begin,
+                              task.chunk.end, task.chunk.attempt, slot.point};
+        result = slot.kernel->run(ct, *task.cancel);
       }
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       {
@@ -556,6 +569,7 @@ class Worker {
   std::unique_ptr<queue::WorkQueue> queue_;
   std::vector<std::string> jobs_;
   std::set<std::string> refused_;
+  std::optional<Error> fatal_;  // set when this worker's only job is refused
   std::map<std::string, std::shared_ptr<const JobSpec>> specs_;
   size_t rotate_ = 0;
   std::vector<queue::Completion> pending_commits_;

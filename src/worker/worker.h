@@ -57,7 +57,10 @@ using KernelFactory = std::function<Result<std::unique_ptr<kernels::Kernel>>(con
 // `stop` becomes true (then it drains: finishes in-flight chunks within the
 // drain time-out, hands back the rest). Redis errors are logged and retried
 // with back-off; they never end the worker. Returns an error only for a
-// fault it cannot work around (e.g. its job's kernel is unknown here).
+// fault it cannot work around: a worker of one job (`options.job`) that cannot
+// make the job's kernel (unknown here, a plugin that is not loaded or has
+// another version) returns that error; a worker of every job refuses such a
+// job and serves the others.
 [[nodiscard]] Result<WorkerStats> run_worker(const WorkerOptions& options,
                                              const QueueFactory& make_queue,
                                              const KernelFactory& make_kernel,

@@ -97,9 +97,10 @@ TEST_F(SubmitSpecTest, BadSpecsAndFlagsExitTwoAndWriteNothing) {
       {{"--spec", write("chunk.yaml", "params: 10\nchunk_size: 0\n")},
        "ttg submit: " + dir_->path() + "/chunk.yaml:2: chunk_size: must be at least 1, got 0"},
       {{"--spec", write("kernel.yaml", "kernel: nosuch\nparams: 10\n")},
-       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`)"},
+       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its library: "
+       "--kernel-lib PATH)"},
       {{"--spec", write("arg.yaml", "kernel: noop\nargs: {speed: 3}\nparams: 10\n")},
-       "ttg submit: kernel 'noop' has no argument 'speed'"},
+       "ttg submit: kernel 'noop' has no argument 'speed' (it takes none)"},
       {{"--spec", dir_->path() + "/missing.yaml"},
        "ttg submit: --spec: cannot read '" + dir_->path() +
            "/missing.yaml': No such file or directory"},
@@ -126,7 +127,8 @@ TEST_F(SubmitSpecTest, BadSpecsAndFlagsExitTwoAndWriteNothing) {
       {{"--spec", good, "--max-attempts", "0"},
        "ttg: --max-attempts: expected a positive integer, got '0'"},
       {{"--spec", good, "--kernel", "nosuch"},
-       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`)"},
+       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its library: "
+       "--kernel-lib PATH)"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = c.args;

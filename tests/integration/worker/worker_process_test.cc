@@ -111,7 +111,8 @@ class WorkerProcessTest : public RedisTest {
         continue;
       }
       if (it->second.size() != 1) ++twice;
-      auto want = (*kernel)->run({job, c, spec.chunk_begin(c), spec.chunk_end(c), 1}, cancel);
+      auto want = (*kernel)->run(
+          {job, c, spec.chunk_begin(c), spec.chunk_end(c), 1, kernels::points_for(spec)}, cancel);
       ASSERT_TRUE(want);
       if (it->second[0] != *want) ++wrong;
     }

@@ -449,8 +449,10 @@ TEST_F(SpecFileDirTest, SubmitErrorsExitTwo) {
        "ttg submit: --spec: cannot read '" + dir_->path() +
            "/none.yaml': No such file or directory"},
       {{"--spec", good, "--kernel", "nosuch"},
-       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`)"},
-      {{"--spec", good, "--arg", "bogus=1"}, "ttg submit: kernel 'noop' has no argument 'bogus'"},
+       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its library: "
+       "--kernel-lib PATH)"},
+      {{"--spec", good, "--arg", "bogus=1"},
+       "ttg submit: kernel 'noop' has no argument 'bogus' (it takes none)"},
       {{"--params-file", table, "--params", "3"},
        "ttg submit: --params-file: cannot be combined with --params"},
       {{"--kernel", "noop"},
