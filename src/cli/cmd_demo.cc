@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "cli/common.h"
 #include "cli/exit_codes.h"
+#include "core/param_space.h"
 #include "kernels/kernel.h"
 #include "queue/keys.h"
 #include "redis/local_server.h"
@@ -37,23 +39,27 @@ struct DemoArgs {
   int workers = 3;
   bool fault_demo = false;
   double kill_at = 0.3;
-  std::string kernel = "simulate";
+  std::string kernel = "mandelbrot";
   std::vector<std::string> args;
   std::string monitor = "cli";
   bool json = false;
   bool keep = false;
 };
 
+// The prototype's scales. `work_ms` is the placeholder's sleep per
+// parameter; the picture is `width` x `height` points of the Mandelbrot set
+// (width * height = params) computed to `max_iter` iterations.
 struct Scale {
   int64_t params;
   int64_t chunk;
   int64_t work_ms;
+  int64_t width, height, max_iter;
 };
 
 Scale scale_of(const std::string& name) {
-  if (name == "medium") return {10'000, 100, 10};
-  if (name == "large") return {1'000'000, 10'000, 0};
-  return {1'000, 10, 100};
+  if (name == "medium") return {10'000, 100, 10, 125, 80, 200'000};
+  if (name == "large") return {1'000'000, 10'000, 0, 1250, 800, 2'000};
+  return {1'000, 10, 100, 40, 25, 2'000'000};
 }
 
 double seconds_since(Clock::time_point t) {
@@ -168,12 +174,25 @@ class Demo {
     spec.total_params = ctx_.settings.sources.count("total_parameters")
                             ? ctx_.settings.total_parameters
                             : sc.params;
+    if (spec.kernel == "mandelbrot" && !ctx_.settings.sources.count("total_parameters")) {
+      // A picture: rows top to bottom, x varying fastest.
+      auto y = Dimension::linspace("y", 1.15, -1.15, sc.height);
+      auto x = Dimension::linspace("x", -2.1, 0.6, sc.width);
+      if (!y || !x) return report(ctx_, "demo", (!y ? y.error() : x.error()));
+      auto space = ParamSpace::grid({*y, *x});
+      if (!space) return report(ctx_, "demo", space.error());
+      spec.set_space(*space);
+      width_ = sc.width;
+    }
     spec.chunk_size =
         ctx_.settings.sources.count("chunk_size") ? ctx_.settings.chunk_size : sc.chunk;
     spec.max_attempts = ctx_.settings.max_attempts;
     auto args = parse_kernel_args(a_.args);
     if (!args) return report(ctx_, "demo", args.error());
     spec.args = *args;
+    if (spec.kernel == "mandelbrot" && !spec.args.contains("max_iter")) {
+      spec.args["max_iter"] = sc.max_iter;
+    }
     if (spec.kernel == "simulate" && !spec.args.contains("work_ms")) {
       spec.args["work_ms"] = ctx_.settings.sources.count("simulate_work_ms")
                                  ? ctx_.settings.simulate_work_ms
@@ -206,6 +225,7 @@ class Demo {
     auto verdict = compute_verdict(*store_, job_, spec, status->dead);
     if (!verdict) return report(ctx_, "demo", verdict.error());
     print_results(spec, *status, *verdict, total_s);
+    if (width_ > 0 && !a_.json && a_.monitor != "none") print_picture(spec);
     if (a_.keep) {
       dir_->release();
       say("kept " + dir_->path());
@@ -477,8 +497,47 @@ class Demo {
     ctx_.out << "=========================================================================\n";
   }
 
+  // The Mandelbrot picture from the stored results: '#' inside the set,
+  // shades by escape time outside. Wide pictures are sampled down.
+  void print_picture(const JobSpec& spec) {
+    const int64_t height = spec.total_params / width_;
+    const int64_t step = std::max<int64_t>(1, (width_ + 99) / 100);
+    std::vector<std::string> rows(static_cast<size_t>(height),
+                                  std::string(static_cast<size_t>(width_), ' '));
+    const std::string shades = " .:-=+*%@";
+    int64_t max_iter = spec.args.value("max_iter", int64_t{256});
+    auto st = store_->for_each_result(job_, [&](const queue::ResultRecord& r) {
+      auto data = nlohmann::json::parse(
+          r.fields.count("result_data") ? r.fields.at("result_data") : "[]", nullptr, false);
+      if (!data.is_array()) return;
+      for (const auto& rec : data) {
+        int64_t i = rec.value("param_index", int64_t{-1});
+        if (i < 0 || i >= spec.total_params) continue;
+        char c = '#';
+        if (!rec.value("inside", false)) {
+          double it = static_cast<double>(rec.value("iterations", int64_t{0}));
+          double f = std::log(it + 1) / std::log(static_cast<double>(max_iter) + 1);
+          c = shades[static_cast<size_t>(std::min(0.999, f * 4) *
+                                         static_cast<double>(shades.size()))];
+        }
+        rows[static_cast<size_t>(i / width_)][static_cast<size_t>(i % width_)] = c;
+      }
+    });
+    if (!st) return;
+    ctx_.out << "\n";
+    for (int64_t y = 0; y < height; y += step * 2) {
+      std::string line;
+      for (int64_t x = 0; x < width_; x += step)
+        line += rows[static_cast<size_t>(y)][static_cast<size_t>(x)];
+      ctx_.out << "  " << line << "\n";
+    }
+    ctx_.out << "  (the Mandelbrot set, " << width_ << " x " << height << " points; `ttg results "
+             << job_ << "` has every value)\n";
+  }
+
   const Context& ctx_;
   const DemoArgs& a_;
+  int64_t width_ = 0;
   std::unique_ptr<util::TempDir> dir_;
   std::unique_ptr<redis::LocalServer> server_;
   std::unique_ptr<queue::JobStore> store_;
@@ -509,7 +568,8 @@ Handler setup_demo(CLI::App& app) {
                "Kill a worker holding a chunk (SIGKILL) at --kill-at");
   app.add_option("--kill-at", a->kill_at, "Progress at which to kill (0.3)")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--kernel", a->kernel, "Kernel (simulate)");
+  app.add_option("--kernel", a->kernel,
+                 "Kernel (mandelbrot: a picture; simulate: the prototype's placeholder)");
   app.add_option("--arg", a->args, "Kernel argument key=value (repeatable)");
   app.add_option("--monitor", a->monitor, "cli or none")->check(CLI::IsMember({"cli", "none"}));
   app.add_flag("--json", a->json, "Print the results as one JSON object");
