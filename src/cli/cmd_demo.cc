@@ -382,15 +382,27 @@ class Demo {
     std::string line = "[" + bar + "] " + std::to_string(s.done + s.dead) + "/" +
                        std::to_string(s.total_chunks) + " chunks  " + fixed(rate, 1) +
                        " chunks/s  ETA " + fixed(eta, 0) + " s  |";
-    for (auto& w : workers_) {
-      auto it = s.in_flight.find(w.name);
-      int64_t held = it == s.in_flight.end() ? 0 : it->second;
-      line += " " + w.name + ":" +
-              (w.killed   ? "killed"
-               : held > 0 ? "busy"
-                          : "idle") +
-              "/" + std::to_string(w.done);
+    // A row per worker: state, current chunk, chunks done ("w2 busy #37 12 done").
+    std::map<std::string, std::string> current;
+    queue::JobKeys k(job_);
+    auto pending = store_->client().command({"XPENDING", k.tasks, queue::kGroup, "-", "+", "100"});
+    if (pending) {
+      for (const auto& e : pending->elements()) {
+        if (e.size() < 2) continue;
+        auto ms = util::parse_int(util::split(e[0].str(), '-')[0]).value_or(0);
+        auto& slot = current[e[1].str()];
+        slot += (slot.empty() ? "#" : ",#") + std::to_string(ms - 1);
+      }
     }
+    for (auto& w : workers_) {
+      auto it = current.find(w.name);
+      line += " " + w.name + " " +
+              (w.killed              ? std::string("killed")
+               : it != current.end() ? "busy " + it->second
+                                     : std::string("idle")) +
+              " " + std::to_string(w.done) + " done;";
+    }
+    if (line.back() == ';') line.pop_back();
     if (tty_) {
       clear_progress();
       ctx_.out << line;
