@@ -151,7 +151,7 @@ TEST_F(SubmitSpecTest, DryRunNeedsNoRedis) {
             "job plan (dry run: nothing written)\n"
             "  points:       200 (beta[20] x gamma[10])\n"
             "  chunks:       8 of 25 points (the last: [175, 200))\n"
-            "  kernel:       simulate {\"work_ms\":10}\n"
+            "  kernel:       sir {\"days\":160}\n"
             "  outputs:      all\n"
             "  max attempts: 3\n"
             "  first point:  {\"beta\":0.1,\"gamma\":0.05}\n"
@@ -168,10 +168,11 @@ TEST_F(SubmitSpecTest, DryRunNeedsNoRedis) {
 
 TEST_F(SubmitSpecTest, StoredSpaceGivesBackTheSamePoints) {
   const std::string path = kExamples + "sir-sweep.yaml";
-  auto r = submit({"--job", "sir", "--spec", path, "--kernel", "noop", "--arg", "work_ms=0"});
-  // noop takes no work_ms: the override must go through kernels::validate.
+  auto r = submit({"--job", "sir", "--spec", path, "--kernel", "noop"});
+  // noop takes no `days` (the file's argument): the override must go
+  // through kernels::validate.
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  r = submit({"--job", "sir", "--spec", path, "--kernel", "faulty", "--arg", "work_ms=0"});
+  r = submit({"--job", "sir", "--spec", path, "--arg", "i0=0.01"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("submitted job sir: 8 chunks (200 params)"), std::string::npos) << r.out;
 
@@ -182,8 +183,8 @@ TEST_F(SubmitSpecTest, StoredSpaceGivesBackTheSamePoints) {
   ASSERT_TRUE(status) << status.error().message;
   const JobSpec& spec = status->spec;
   ASSERT_TRUE(spec.space.has_value());
-  EXPECT_EQ(spec.kernel, "faulty");
-  EXPECT_EQ(spec.args, (json{{"work_ms", 0}}));
+  EXPECT_EQ(spec.kernel, "sir");
+  EXPECT_EQ(spec.args, (json{{"days", 160}, {"i0", 0.01}}));
   EXPECT_EQ(spec.total_params, 200);
   EXPECT_EQ(spec.chunk_size, 25);
   EXPECT_EQ(status->total_chunks, 8);
