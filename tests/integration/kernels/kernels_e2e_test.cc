@@ -13,6 +13,7 @@
 #include "queue/redis_queue.h"
 #include "support/redis_fixture.h"
 #include "support/ttg_process.h"
+#include "support/worker_fixture.h"
 #include "util/strings.h"
 #include "util/temp_dir.h"
 
@@ -20,28 +21,10 @@ namespace ttg {
 namespace {
 
 using std::chrono::milliseconds;
-using testing::RedisTest;
 using testing::wait_until;
 
-class KernelsEndToEndTest : public RedisTest {
+class KernelsEndToEndTest : public testing::WorkerProcessFixture {
  protected:
-  void SetUp() override {
-    RedisTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    auto dir = util::TempDir::create("ttg-k2e-");
-    ASSERT_TRUE(dir) << dir.error();
-    dir_ = std::make_unique<util::TempDir>(std::move(*dir));
-    store_ = std::make_unique<queue::JobStore>(server_->options());
-  }
-
-  void TearDown() override {
-    workers_.clear();  // kills what is still running
-    if (HasFailure()) {
-      for (const auto& log : logs_) std::cerr << "---- " << log << "\n" << testing::read_file(log);
-    }
-    RedisTest::TearDown();
-  }
-
   testing::RunResult ttg(std::vector<std::string> args) {
     args.insert(args.begin() + 1, {"--redis", server_->url()});
     return testing::run_ttg(args);
@@ -108,11 +91,6 @@ class KernelsEndToEndTest : public RedisTest {
     std::cerr << "results committed by:" << names << "\n";
     return records;
   }
-
-  std::unique_ptr<util::TempDir> dir_;
-  std::unique_ptr<queue::JobStore> store_;
-  std::vector<util::Process> workers_;
-  std::vector<std::string> logs_;
 };
 
 TEST_F(KernelsEndToEndTest, PluginJobRunsOnTwoWorkersAndAWorkerWithoutThePluginRefusesIt) {

@@ -15,6 +15,7 @@
 #include "queue/redis_queue.h"
 #include "support/redis_fixture.h"
 #include "support/ttg_process.h"
+#include "support/worker_fixture.h"
 #include "util/strings.h"
 #include "util/temp_dir.h"
 
@@ -22,30 +23,10 @@ namespace ttg {
 namespace {
 
 using std::chrono::milliseconds;
-using testing::RedisTest;
 using testing::wait_until;
 
-class WorkerProcessTest : public RedisTest {
+class WorkerProcessTest : public testing::WorkerProcessFixture {
  protected:
-  void SetUp() override {
-    RedisTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    auto dir = util::TempDir::create("ttg-wp-");
-    ASSERT_TRUE(dir) << dir.error();
-    dir_ = std::make_unique<util::TempDir>(std::move(*dir));
-    store_ = std::make_unique<queue::JobStore>(server_->options());
-  }
-
-  void TearDown() override {
-    workers_.clear();  // kills what is still running
-    if (HasFailure()) {
-      for (const auto& log : logs_) {
-        std::cerr << "---- " << log << "\n" << testing::read_file(log);
-      }
-    }
-    RedisTest::TearDown();
-  }
-
   // Starts `ttg worker` as `name`; returns its index in workers_.
   size_t start_worker(const std::string& name, const std::string& job,
                       std::vector<std::string> extra = {}) {
@@ -127,11 +108,6 @@ class WorkerProcessTest : public RedisTest {
     if (!st) return -100;
     return WIFEXITED(*st) ? WEXITSTATUS(*st) : -WTERMSIG(*st);
   }
-
-  std::unique_ptr<util::TempDir> dir_;
-  std::unique_ptr<queue::JobStore> store_;
-  std::vector<util::Process> workers_;
-  std::vector<std::string> logs_;
 };
 
 JobSpec spec_of(const std::string& kernel, int64_t params, int64_t chunk, nlohmann::json args,
