@@ -89,6 +89,7 @@ class Worker {
     last_activity_ = now;
     auto next_claim = now;
     auto next_reclaim = now + util::jittered(milliseconds(options_.reclaim_interval_ms), 0.5);
+    bool reclaim_due = false;
     auto next_jobs = now;
     auto next_state_check = now;
     milliseconds idle_poll(5);
@@ -113,6 +114,19 @@ class Worker {
           next_jobs = now + milliseconds(jobs_.empty() ? 200 : 1000);
         }
         int free = options_.threads - static_cast<int>(in_flight_count());
+        // A takeover scan that falls due while every slot is busy waits for
+        // the next free slot, and then goes before new work: a chunk whose
+        // owner died is older than any chunk not yet claimed, and under a
+        // steady stream of new work it would otherwise wait for the stream's
+        // end.
+        if (now >= next_reclaim) {
+          reclaim_due = true;
+          next_reclaim = now + util::jittered(milliseconds(options_.reclaim_interval_ms), 0.5);
+        }
+        if (reclaim_due && free > 0) {
+          free -= reclaim_round(free);
+          reclaim_due = false;
+        }
         if (free > 0 && now >= next_claim) {
           int got = claim_round(free);
           if (got > 0) {
@@ -122,11 +136,6 @@ class Worker {
             next_claim = now + idle_poll;
             idle_poll = std::min(idle_poll * 2, milliseconds(200));
           }
-          free -= got;
-        }
-        if (now >= next_reclaim) {
-          if (free > 0) reclaim_round(free);
-          next_reclaim = now + util::jittered(milliseconds(options_.reclaim_interval_ms), 0.5);
         }
       }
 
@@ -256,9 +265,12 @@ class Worker {
     return got;
   }
 
-  void reclaim_round(int free) {
+  // Takes over up to `free` chunks whose lease expired; returns how many it
+  // started.
+  int reclaim_round(int free) {
+    int started = 0;
     for (const auto& job : std::vector<std::string>(jobs_)) {
-      if (free <= 0) return;
+      if (free <= 0) break;
       auto spec = spec_for(job);
       if (!spec) continue;
       auto chunks = queue_->reclaim(job, free, held_ids(job));
@@ -273,9 +285,13 @@ class Worker {
                                           {"from", c.previous_owner},
                                           {"idle_ms", std::to_string(c.idle_ms)},
                                           {"attempt", std::to_string(c.attempt)}});
-        if (start(std::move(c), spec)) --free;
+        if (start(std::move(c), spec)) {
+          --free;
+          ++started;
+        }
       }
     }
+    return started;
   }
 
   std::vector<std::string> held_ids(const std::string& job) {

@@ -15,6 +15,7 @@
 #include "queue/redis_queue.h"
 #include "support/redis_fixture.h"
 #include "support/ttg_process.h"
+#include "support/verify.h"
 #include "support/worker_fixture.h"
 #include "util/strings.h"
 #include "util/temp_dir.h"
@@ -76,31 +77,7 @@ class WorkerProcessTest : public testing::WorkerProcessFixture {
   // Every chunk has exactly one result, and every value equals a
   // recomputation in this process.
   void expect_exactly_once_and_correct(const std::string& job, const JobSpec& spec) {
-    std::map<int64_t, std::vector<std::string>> by_chunk;
-    ASSERT_TRUE(store_->for_each_result(job, [&](const queue::ResultRecord& r) {
-      by_chunk[util::parse_int(r.fields.at("chunk_id")).value_or(-1)].push_back(
-          r.fields.at("result_data"));
-    }));
-    auto kernel = kernels::make_kernel(kernels::reference_spec(spec));
-    ASSERT_TRUE(kernel);
-    kernels::CancelFlag cancel{false};
-    int64_t missing = 0, twice = 0, wrong = 0;
-    for (int64_t c = 0; c < spec.total_chunks(); ++c) {
-      auto it = by_chunk.find(c);
-      if (it == by_chunk.end()) {
-        ++missing;
-        continue;
-      }
-      if (it->second.size() != 1) ++twice;
-      auto want = (*kernel)->run(
-          {job, c, spec.chunk_begin(c), spec.chunk_end(c), 1, kernels::points_for(spec)}, cancel);
-      ASSERT_TRUE(want);
-      if (it->second[0] != *want) ++wrong;
-    }
-    EXPECT_EQ(missing, 0) << "chunks without a result";
-    EXPECT_EQ(twice, 0) << "chunks with more than one result";
-    EXPECT_EQ(wrong, 0) << "results that differ from a recomputation";
-    EXPECT_EQ(static_cast<int64_t>(by_chunk.size()), spec.total_chunks());
+    testing::expect_exactly_once_and_correct(*store_, job, spec);
   }
 
   int exit_code(util::Process& p, milliseconds timeout = milliseconds(30000)) {
@@ -138,6 +115,33 @@ TEST_F(WorkerProcessTest, KilledWorkersChunkIsCommittedElsewhereWithinLeasePlusT
   auto s = status("j");
   EXPECT_EQ(s.takeovers, 1);
   EXPECT_EQ(s.state, JobState::kComplete);
+  expect_exactly_once_and_correct("j", spec);
+}
+
+TEST_F(WorkerProcessTest, TakeoverGoesBeforeNewWorkWhenEverySlotIsBusy) {
+  // b's slots are always busy with new chunks (200 x 100 ms on 2 slots is
+  // 10 s of work). The chunk of a, killed at the start, must still be taken
+  // over within its lease plus a chunk or two, not at the end of the stream.
+  const int64_t lease_ms = 1000;
+  auto spec = spec_of("simulate", 200, 1, {{"work_ms", 100}});
+  ASSERT_TRUE(store_->submit("j", spec, {}));
+  std::vector<std::string> flags{"--lease-ms", std::to_string(lease_ms), "--reclaim-interval-ms",
+                                 "200"};
+  size_t a = start_worker("a", "j", {"--lease-ms", "1000", "--threads", "1"});
+  ASSERT_TRUE(wait_until([&] { return held_by("j", "a").size() == 1; }));
+  int64_t chunk = held_by("j", "a")[0];
+  workers_[a].signal(SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  flags.insert(flags.end(), {"--threads", "2"});
+  size_t b = start_worker("b", "j", flags);
+  ASSERT_TRUE(wait_until([&] { return is_done("j", chunk); }, milliseconds(30000)));
+  auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed);
+  auto s = status("j");
+  EXPECT_LT(s.done, 150) << "the dead worker's chunk waited for most of the stream";
+  EXPECT_EQ(s.takeovers, 1);
+  std::cout << "takeover of chunk " << chunk << " under load: " << took.count() << " ms, " << s.done
+            << "/200 chunks done by then\n";
+  EXPECT_EQ(exit_code(workers_[b], milliseconds(60000)), 0);
   expect_exactly_once_and_correct("j", spec);
 }
 
