@@ -117,38 +117,65 @@ Handler setup_status(CLI::App& app) {
     queue::JobStore store(*redis);
     std::string job_name = a->job.empty() ? ctx.settings.job : a->job;
     if (a->watch) install_stop_handlers();
+    // While watching, a Redis that is restarting or unreachable is waited
+    // for (one line on stderr per outage); other errors end the command.
+    bool outage = false;
+    auto rides_out = [&](const Error& e) {
+      bool transient =
+          e.code == ErrorCode::kConnection || e.code == ErrorCode::kTimeout ||
+          (e.code == ErrorCode::kRedisReply && e.message.find("LOADING") != std::string::npos);
+      if (!a->watch || !transient) return false;
+      if (!outage) ctx.err << "ttg status: " << e.message << "; still watching\n";
+      outage = true;
+      return true;
+    };
     for (;;) {
       std::vector<std::string> names;
+      nlohmann::json arr = nlohmann::json::array();
+      std::vector<queue::JobStatus> states;
+      bool all_ended = true;
+      bool failed = false;
       if (job_name.empty()) {
         auto all = store.list();
-        if (!all) return report(ctx, "status", all.error());
-        names = *all;
+        if (!all && !rides_out(all.error())) return report(ctx, "status", all.error());
+        failed = !all;
+        if (all) names = *all;
       } else {
         names = {job_name};
       }
-      nlohmann::json arr = nlohmann::json::array();
-      bool all_ended = true;
       for (const auto& n : names) {
+        if (failed) break;
         auto s = store.status(n);
-        if (!s) return report(ctx, "status", s.error());
-        all_ended =
-            all_ended && (s->state == JobState::kComplete || s->state == JobState::kCancelled);
-        if (a->json) {
-          arr.push_back(to_json(*s));
-        } else {
-          print_text(ctx.out, *s);
+        if (!s) {
+          if (!rides_out(s.error())) return report(ctx, "status", s.error());
+          failed = true;
+          break;
         }
+        states.push_back(std::move(*s));
       }
-      if (a->json) ctx.out << (job_name.empty() ? arr.dump() : arr[0].dump()) << "\n";
-      if (names.empty() && !a->json) ctx.out << "no jobs\n";
-      ctx.out.flush();
-      if (!a->watch || all_ended || stop_requested().load()) return kExitOk;
+      if (!failed) {
+        if (outage) ctx.err << "ttg status: Redis is back\n";
+        outage = false;
+        for (const auto& s : states) {
+          all_ended =
+              all_ended && (s.state == JobState::kComplete || s.state == JobState::kCancelled);
+          if (a->json) {
+            arr.push_back(to_json(s));
+          } else {
+            print_text(ctx.out, s);
+          }
+        }
+        if (a->json) ctx.out << (job_name.empty() ? arr.dump() : arr[0].dump()) << "\n";
+        if (names.empty() && !a->json) ctx.out << "no jobs\n";
+        ctx.out.flush();
+        if (!a->watch || all_ended || stop_requested().load()) return kExitOk;
+      }
       auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       while (std::chrono::steady_clock::now() < until && !stop_requested().load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       if (stop_requested().load()) return kExitOk;
-      if (!a->json) ctx.out << "\n";
+      if (!a->json && !failed) ctx.out << "\n";
     }
   };
 }
