@@ -81,6 +81,11 @@ Result<int> pick_free_port() {
 }
 
 Result<LocalServer> LocalServer::start(LocalServerOptions options) {
+  if (options.address.empty() ||
+      options.address.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "local redis-server: the address must be an IPv4 or IPv6 address");
+  }
   auto dir = util::TempDir::create("ttg-redis-");
   if (!dir) return make_error(ErrorCode::kIo, dir.error());
   LocalServer server(std::move(options), std::move(*dir));
@@ -106,7 +111,7 @@ Options LocalServer::options() const {
   if (options_.transport == LocalServerOptions::Transport::kUnixSocket) {
     o.unix_socket = dir_.path() + "/redis.sock";
   } else {
-    o.host = "127.0.0.1";
+    o.host = options_.address;
     o.port = port_;
   }
   o.password = options_.password;
@@ -132,7 +137,7 @@ Status LocalServer::launch() {
            << "unixsocket " << quoted(dir_.path() + "/redis.sock") << "\n"
            << "unixsocketperm 700\n";
     } else {
-      conf << "bind 127.0.0.1\n"
+      conf << "bind " << options_.address << "\n"
            << "port " << port_ << "\n";
     }
     if (options_.append_only) {
@@ -159,7 +164,10 @@ Status LocalServer::launch() {
   util::SpawnOptions spawn;
   spawn.stdout_path = log_path();
   spawn.stderr_path = log_path();
-  auto proc = util::Process::spawn({options_.binary, conf_path}, spawn);
+  std::vector<std::string> argv = options_.launcher;
+  argv.push_back(options_.binary);
+  argv.push_back(conf_path);
+  auto proc = util::Process::spawn(argv, spawn);
   if (!proc) return make_error(ErrorCode::kIo, proc.error());
   process_ = std::move(*proc);
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "redis/options.h"
@@ -30,6 +31,15 @@ struct LocalServerOptions {
   std::vector<std::string> extra_config;
   // Path of the redis-server binary. Default "redis-server" from PATH.
   std::string binary = "redis-server";
+  // TCP only: the address the server binds and its owner connects to, e.g.
+  // an address inside a network namespace. Default "127.0.0.1". A server
+  // bound beyond loopback should have a password (protected mode refuses
+  // remote clients without one).
+  std::string address = "127.0.0.1";
+  // Words put before the server's command line, e.g. {"ip", "netns", "exec",
+  // "NAME"} to run it in a network namespace. The launcher must exec the
+  // server in its own process, so that pid() is the server's. Default none.
+  std::vector<std::string> launcher;
   // How long to wait for the server to answer PING. Default 10 s.
   std::chrono::milliseconds start_timeout{10000};
 };
@@ -52,7 +62,7 @@ class LocalServer {
 
   // Connection options for this server (with the configured password).
   Options options() const;
-  // `redis://127.0.0.1:PORT` or `unix:///dir/redis.sock`, without password.
+  // `redis://ADDRESS:PORT` or `unix:///dir/redis.sock`, without password.
   std::string url() const { return describe(options()); }
   pid_t pid() const { return process_.pid(); }
   int port() const { return port_; }
