@@ -6,7 +6,7 @@ CMAKE_WERROR := $(if $(filter true 1 yes,$(CI)),-DTTG_WERROR=ON,)
 RELEASE_DIR := build/release
 DEV_DIR := build/dev
 
-.PHONY: all setup build build-dev demo test sanitize format format-check lint bench clean
+.PHONY: all setup build build-dev demo test chaos sanitize format format-check lint bench clean
 
 all: build
 
@@ -24,8 +24,19 @@ build-dev: setup
 demo: build
 	$(RELEASE_DIR)/ttg demo --scale small --fault-demo --monitor cli
 
+# The whole suite, with the short chaos profile (label chaos; needs root,
+# skips otherwise). Its figures go to build/chaos-short.jsonl.
 test: build format-check lint
-	ctest --test-dir $(RELEASE_DIR) --output-on-failure -j $(JOBS) --timeout 600
+	@rm -f build/chaos-short.jsonl
+	TTG_CHAOS_REPORT=$(CURDIR)/build/chaos-short.jsonl \
+	  ctest --test-dir $(RELEASE_DIR) --output-on-failure -j $(JOBS) --timeout 600
+
+# The chaos soak: more workers, chunks and rounds of each fault (about ten
+# minutes, as root). Figures go to build/chaos-soak.jsonl.
+chaos: build
+	@rm -f build/chaos-soak.jsonl
+	TTG_CHAOS_PROFILE=soak TTG_CHAOS_REPORT=$(CURDIR)/build/chaos-soak.jsonl \
+	  ctest --test-dir $(RELEASE_DIR) -L chaos --output-on-failure --timeout 1200
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: build-dev

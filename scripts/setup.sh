@@ -18,7 +18,7 @@ packages=(
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcpp-httplib-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools
-  iproute2 procps python3
+  iproute2 iptables procps python3
 )
 
 missing=()

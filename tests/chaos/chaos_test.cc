@@ -467,6 +467,7 @@ TEST_F(ChaosTest, LatencyAndLossOnEveryWorkerLink) {
   std::string applied;
   for (const auto& host : bed_->worker_hosts()) {
     auto a = bed_->degrade(host, milliseconds(20), milliseconds(10), 5.0, "96kbit");
+    if (!a && a.error().code == ErrorCode::kNotFound) GTEST_SKIP() << a.error().message;
     ASSERT_TRUE(a) << a.error().message;
     applied = *a;
   }
@@ -476,9 +477,16 @@ TEST_F(ChaosTest, LatencyAndLossOnEveryWorkerLink) {
   start_workers();
   double took = finish(started);
   auto s = verify();
-  for (const auto& host : bed_->worker_hosts()) EXPECT_TRUE(bed_->restore(host));
+  int64_t dropped = 0;
+  for (const auto& host : bed_->worker_hosts()) {
+    auto d = bed_->dropped(host);
+    EXPECT_TRUE(d) << d.error().message;
+    dropped += d.value_or(0);
+    EXPECT_TRUE(bed_->restore(host));
+  }
+  EXPECT_GT(dropped, 0) << "the degraded links dropped no packet: the fault did not bite";
   report(s, took, base, static_cast<int>(bed_->worker_hosts().size()),
-         "every worker link: " + applied);
+         "every worker link: " + applied + "; " + std::to_string(dropped) + " packets dropped");
 }
 
 TEST_F(ChaosTest, RedisKilledAndRestartedFromItsAppendOnlyFile) {

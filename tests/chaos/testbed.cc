@@ -197,25 +197,39 @@ Result<std::string> Testbed::degrade(const std::string& host, std::chrono::milli
   std::vector<std::string> netem{
       "netem", "delay", std::to_string(delay.count()) + "ms", std::to_string(jitter.count()) + "ms",
       "loss",  loss};
-  std::string applied;
+  bool have_netem = true;
   for (const auto& [space, dev] : ends) {
     std::vector<std::string> cmd{"ip",    "netns",   "exec", space, "tc",
                                  "qdisc", "replace", "dev",  dev,   "root"};
     auto with_netem = cmd;
     with_netem.insert(with_netem.end(), netem.begin(), netem.end());
-    if (run_command(with_netem)) {
-      applied = "netem " + joined({netem.begin() + 1, netem.end()});
-      continue;
-    }
-    // No netem in this kernel: a slow link with a short queue.
+    if (have_netem && run_command(with_netem)) continue;
+    // No netem in this kernel: a slow link with a short queue delays
+    // packets, and random drops by netfilter lose them.
+    have_netem = false;
     auto with_tbf = cmd;
-    for (const char* w : {"tbf", "rate", "", "burst", "4kb", "limit", "8kb"}) with_tbf.push_back(w);
-    with_tbf[with_tbf.size() - 5] = fallback_rate;
+    for (const std::string& w :
+         std::vector<std::string>{"tbf", "rate", fallback_rate, "burst", "4kb", "limit", "8kb"}) {
+      with_tbf.push_back(w);
+    }
     TTG_TRY(run_command(with_tbf));
-    applied = "tbf rate " + fallback_rate +
-              " burst 4kb limit 8kb (netem is not available in this kernel)";
   }
-  return applied;
+  if (have_netem) return "netem " + joined({netem.begin() + 1, netem.end()});
+  char probability[32];
+  std::snprintf(probability, sizeof probability, "%.4f", loss_percent / 100.0);
+  for (const char* chain : {"INPUT", "OUTPUT"}) {
+    auto st =
+        run_command({"ip", "netns", "exec", ns(host), "iptables", "-A", chain, "-m", "statistic",
+                     "--mode", "random", "--probability", probability, "-j", "DROP"});
+    if (!st) {
+      return make_error(ErrorCode::kNotFound,
+                        "netem is not available in this kernel, and random drops with "
+                        "iptables failed: " +
+                            st.error().message);
+    }
+  }
+  return "tbf rate " + fallback_rate + " burst 4kb limit 8kb, iptables random drop " + loss +
+         " each way (netem is not available in this kernel)";
 }
 
 Status Testbed::restore(const std::string& host) {
@@ -223,7 +237,45 @@ Status Testbed::restore(const std::string& host) {
       run_command({"ip", "netns", "exec", ns(host), "tc", "qdisc", "del", "dev", "eth0", "root"}));
   TTG_TRY(
       run_command({"ip", "netns", "exec", ns("sw"), "tc", "qdisc", "del", "dev", host, "root"}));
+  (void)run_command({"ip", "netns", "exec", ns(host), "iptables", "-F"});
   return {};
+}
+
+namespace {
+
+// Sum of the numbers that follow `word` in `text`.
+int64_t sum_after(const std::string& text, const std::string& word) {
+  int64_t total = 0;
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+    size_t begin = text.find_first_of("0123456789", at + word.size());
+    if (begin == std::string::npos) break;
+    size_t end = text.find_first_not_of("0123456789", begin);
+    total += util::parse_int(text.substr(begin, end - begin)).value_or(0);
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<int64_t> Testbed::dropped(const std::string& host) {
+  int64_t total = 0;
+  const std::vector<std::pair<std::string, std::string>> ends{{ns(host), "eth0"}, {ns("sw"), host}};
+  for (const auto& [space, dev] : ends) {
+    // " Sent 1234 bytes 56 pkt (dropped 7, overlimits 8 requeues 0)"
+    TTG_TRY_ASSIGN(std::string out, run_command({"ip", "netns", "exec", space, "tc", "-s", "qdisc",
+                                                 "show", "dev", dev}));
+    total += sum_after(out, "dropped ");
+  }
+  // "-c" prints each rule with its counters: "-A INPUT ... -j DROP -c PKTS BYTES"
+  // (iptables-save style); only this test's DROP rules are in the namespace.
+  if (auto rules = run_command({"ip", "netns", "exec", ns(host), "iptables", "-S", "-v"})) {
+    std::istringstream lines(*rules);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.find("-j DROP") != std::string::npos) total += sum_after(line, " -c ");
+    }
+  }
+  return total;
 }
 
 }  // namespace ttg::chaos

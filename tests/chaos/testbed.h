@@ -74,6 +74,8 @@ class Testbed {
                                             std::chrono::milliseconds jitter, double loss_percent,
                                             const std::string& fallback_rate);
   [[nodiscard]] Status restore(const std::string& host);
+  // Packets the qdiscs of degrade() dropped on `host`'s link, both ways.
+  [[nodiscard]] Result<int64_t> dropped(const std::string& host);
 
  private:
   Testbed() = default;
