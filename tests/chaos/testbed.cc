@@ -49,6 +49,13 @@ void remove_leftovers() {
     auto pid = owner_of(name);
     if (!pid) continue;
     if (::kill(*pid, 0) == 0 || errno != ESRCH) continue;
+    // Processes left in it (a test killed by a time-out) go first.
+    if (auto pids = run_command({"ip", "netns", "pids", name})) {
+      std::istringstream in(*pids);
+      for (std::string p; in >> p;) {
+        if (auto n = util::parse_int(p); n && *n > 1) ::kill(static_cast<pid_t>(*n), SIGKILL);
+      }
+    }
     (void)run_command({"ip", "netns", "del", name});
   }
 }
@@ -173,7 +180,9 @@ std::string Testbed::address(const std::string& host) const {
 }
 
 std::vector<std::string> Testbed::on(const std::string& host) const {
-  return {"ip", "netns", "exec", ns(host)};
+  // setpriv --pdeathsig: should the test process die (a time-out kills it),
+  // what it started on the hosts dies with it instead of running on.
+  return {"setpriv", "--pdeathsig", "KILL", "ip", "netns", "exec", ns(host)};
 }
 
 Status Testbed::cut(const std::string& host) {

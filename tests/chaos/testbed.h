@@ -54,8 +54,9 @@ class Testbed {
   std::vector<std::string> worker_hosts() const;
   // The address of `host` on the switch.
   std::string address(const std::string& host) const;
-  // Words that run a command on `host`: {"ip", "netns", "exec", NS}. `ip`
-  // execs the command in its own process, so the pid is the command's.
+  // Words that run a command on `host`: setpriv (so that it is killed when
+  // this process dies), then `ip netns exec NS`. Both exec the command in
+  // their own process, so the pid is the command's.
   std::vector<std::string> on(const std::string& host) const;
 
   // Pulls `host`'s cable: its switch port goes down, so every packet to or
