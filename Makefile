@@ -37,6 +37,7 @@ chaos: build
 	@rm -f build/chaos-soak.jsonl
 	TTG_CHAOS_PROFILE=soak TTG_CHAOS_REPORT=$(CURDIR)/build/chaos-soak.jsonl \
 	  ctest --test-dir $(RELEASE_DIR) -L chaos --output-on-failure --timeout 1200
+	@python3 scripts/chaos-report.py build/chaos-soak.jsonl
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: build-dev
