@@ -341,6 +341,16 @@ class ChaosTest : public ::testing::Test {
     }
   }
 
+  // Runs the baseline, then submits the same job for the faulty run and
+  // starts its workers (at started_). Returns the baseline's seconds.
+  double begin_faulty_run(const std::vector<std::string>& args) {
+    double base = baseline(args);
+    submit(name(), args);
+    started_ = Clock::now();
+    start_workers();
+    return base;
+  }
+
   std::vector<std::string> simulate_args(int max_attempts = 10) const {
     return {"--kernel",       "simulate",
             "--arg",          "work_ms=" + std::to_string(prof_.work_ms),
@@ -375,13 +385,11 @@ class ChaosTest : public ::testing::Test {
   util::Process watcher_;
   std::string watcher_log_;
   std::vector<std::string> logs_;
+  Clock::time_point started_;
 };
 
 TEST_F(ChaosTest, RandomKillNineOfWorkersWithRestarts) {
-  double base = baseline(simulate_args());
-  submit(name(), simulate_args());
-  auto started = Clock::now();
-  start_workers();
+  double base = begin_faulty_run(simulate_args());
   unsigned seed = std::random_device{}();
   std::cout << "random seed " << seed << std::endl;
   std::mt19937 rng(seed);
@@ -397,7 +405,7 @@ TEST_F(ChaosTest, RandomKillNineOfWorkersWithRestarts) {
     ++kills;
     start_worker(w);
   }
-  double took = finish(started);
+  double took = finish(started_);
   auto s = verify();
   EXPECT_GE(kills, 2) << "the job ended before the faults had a chance";
   EXPECT_GE(s.takeovers, 1) << "no killed worker's chunk was taken over";
@@ -405,10 +413,7 @@ TEST_F(ChaosTest, RandomKillNineOfWorkersWithRestarts) {
 }
 
 TEST_F(ChaosTest, WorkerHostCutOffPastTheLeaseThenHealed) {
-  double base = baseline(simulate_args());
-  submit(name(), simulate_args());
-  auto started = Clock::now();
-  start_workers();
+  double base = begin_faulty_run(simulate_args());
   const std::string host = "w1";
   std::vector<std::string> names;
   for (auto& w : workers_) {
@@ -461,7 +466,7 @@ TEST_F(ChaosTest, WorkerHostCutOffPastTheLeaseThenHealed) {
       ++carried_on;
     }
   }
-  double took = finish(started);
+  double took = finish(started_);
   auto s = verify();
   ASSERT_GE(cuts, 1);
   auto dups = duplicates_by_worker();
@@ -505,10 +510,7 @@ TEST_F(ChaosTest, LatencyAndLossOnEveryWorkerLink) {
 }
 
 TEST_F(ChaosTest, RedisKilledAndRestartedFromItsAppendOnlyFile) {
-  double base = baseline(simulate_args());
-  submit(name(), simulate_args());
-  auto started = Clock::now();
-  start_workers();
+  double base = begin_faulty_run(simulate_args());
   int kills = 0;
   for (int round = 0; round < prof_.rounds; ++round) {
     double at = 0.2 + 0.6 * round / std::max(1, prof_.rounds);
@@ -521,17 +523,14 @@ TEST_F(ChaosTest, RedisKilledAndRestartedFromItsAppendOnlyFile) {
     auto st = server_->restart();
     ASSERT_TRUE(st) << st.error().message;
   }
-  double took = finish(started);
+  double took = finish(started_);
   auto s = verify();
   EXPECT_GE(kills, 1);
   report(s, took, base, kills, "redis-server killed -9 mid-job, restarted from its AOF (always)");
 }
 
 TEST_F(ChaosTest, RedisFrozenPastTheClientTimeOutThenResumed) {
-  double base = baseline(simulate_args());
-  submit(name(), simulate_args());
-  auto started = Clock::now();
-  start_workers();
+  double base = begin_faulty_run(simulate_args());
   // Longer than the clients' command time-out (redis::Options, 5 s).
   const milliseconds frozen(redis::Options{}.command_timeout + milliseconds(1500));
   int freezes = 0;
@@ -544,7 +543,7 @@ TEST_F(ChaosTest, RedisFrozenPastTheClientTimeOutThenResumed) {
     hold(frozen);
     server_->signal(SIGCONT);
   }
-  double took = finish(started);
+  double took = finish(started_);
   auto s = verify();
   EXPECT_GE(freezes, 1);
   report(s, took, base, freezes,
@@ -552,10 +551,7 @@ TEST_F(ChaosTest, RedisFrozenPastTheClientTimeOutThenResumed) {
 }
 
 TEST_F(ChaosTest, WorkerFrozenPastItsLeaseThenResumed) {
-  double base = baseline(simulate_args());
-  submit(name(), simulate_args());
-  auto started = Clock::now();
-  start_workers();
+  double base = begin_faulty_run(simulate_args());
   int freezes = 0;
   for (int round = 0; round < prof_.rounds && !complete(); ++round) {
     Worker& w = workers_[static_cast<size_t>(round) % workers_.size()];
@@ -567,7 +563,7 @@ TEST_F(ChaosTest, WorkerFrozenPastItsLeaseThenResumed) {
     w.process.signal(SIGCONT);
     if (round + 1 < prof_.rounds) progressed(std::min(0.9, 0.2 * (round + 2)));
   }
-  double took = finish(started);
+  double took = finish(started_);
   auto s = verify();
   EXPECT_GE(freezes, 1);
   EXPECT_GE(s.takeovers, 1) << "a frozen worker's chunk was not taken over";
