@@ -1,0 +1,57 @@
+#include "kernels/answer_reader.h"
+
+#include "kernels/builtin.h"
+
+namespace ttg::kernels {
+
+void LineBuffer::append(std::string_view bytes) { buf_.append(bytes); }
+
+Result<std::optional<std::string>> LineBuffer::next_line() {
+  size_t nl = buf_.find('\n', scanned_);
+  if (nl == std::string::npos) {
+    scanned_ = buf_.size();
+    if (buf_.size() > max_line_) return tl::unexpected(too_long());
+    return std::optional<std::string>();
+  }
+  if (nl > max_line_) return tl::unexpected(too_long());
+  std::string line = buf_.substr(0, nl);
+  buf_.erase(0, nl + 1);
+  scanned_ = 0;
+  return std::optional<std::string>(std::move(line));
+}
+
+Status LineBuffer::check_limit() const {
+  if (buf_.size() > max_line_) return tl::unexpected(too_long());
+  return {};
+}
+
+void LineBuffer::clear() {
+  buf_.clear();
+  scanned_ = 0;
+}
+
+Error LineBuffer::too_long() const {
+  constexpr size_t kMiB = size_t{1} << 20;
+  std::string limit = max_line_ > 0 && max_line_ % kMiB == 0
+                          ? std::to_string(max_line_ / kMiB) + " MiB"
+                          : std::to_string(max_line_) + " bytes";
+  return Error{ErrorCode::kKernelFailed, "it wrote more than " + limit + " without a newline"};
+}
+
+Result<nlohmann::json> parse_answer(std::string_view line,
+                                    const std::vector<std::string>& outputs) {
+  auto answer = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  auto failed = [&](const std::string& what) {
+    // One byte more than clip() keeps tells it that the line was cut.
+    return make_error(ErrorCode::kKernelFailed,
+                      what + ": " + clip(std::string(line.substr(0, 201))));
+  };
+  if (answer.is_discarded()) return failed("its answer is not JSON");
+  if (!answer.is_object()) return failed("its answer is not a JSON object");
+  for (const auto& name : outputs) {
+    if (!answer.contains(name)) return failed("its answer has no output '" + name + "'");
+  }
+  return answer;
+}
+
+}  // namespace ttg::kernels
