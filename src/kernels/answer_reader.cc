@@ -40,13 +40,26 @@ Error LineBuffer::too_long() const {
 
 Result<nlohmann::json> parse_answer(std::string_view line,
                                     const std::vector<std::string>& outputs) {
-  auto answer = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  // The parser itself is not recursive; only the depth has to be watched.
+  // A container starts at `depth` 0 outermost, so it is at level depth + 1.
+  using Event = nlohmann::json::parse_event_t;
+  bool too_deep = false;
+  auto watch_depth = [&](int depth, Event event, nlohmann::json&) {
+    if ((event == Event::object_start || event == Event::array_start) && depth >= kMaxAnswerDepth) {
+      too_deep = true;
+    }
+    return true;
+  };
+  auto answer = nlohmann::json::parse(line, watch_depth, /*allow_exceptions=*/false);
   auto failed = [&](const std::string& what) {
     // One byte more than clip() keeps tells it that the line was cut.
     return make_error(ErrorCode::kKernelFailed,
                       what + ": " + clip(std::string(line.substr(0, 201))));
   };
   if (answer.is_discarded()) return failed("its answer is not JSON");
+  if (too_deep) {
+    return failed("its answer is nested more than " + std::to_string(kMaxAnswerDepth) + " deep");
+  }
   if (!answer.is_object()) return failed("its answer is not a JSON object");
   for (const auto& name : outputs) {
     if (!answer.contains(name)) return failed("its answer has no output '" + name + "'");

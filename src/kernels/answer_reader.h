@@ -18,6 +18,10 @@ namespace ttg::kernels {
 
 // The longest answer line the exec kernel accepts.
 inline constexpr size_t kMaxAnswerLine = size_t{16} << 20;
+// The deepest nesting of arrays and objects accepted in an answer: JSON
+// text is written recursively, so a deeper answer could overflow the stack
+// of the thread that records it.
+inline constexpr int kMaxAnswerDepth = 1000;
 
 // Bytes read from a program, cut into lines at '\n'. Holds whatever has been
 // appended and not yet taken. Not thread-safe: one per program.
@@ -57,8 +61,10 @@ class LineBuffer {
 };
 
 // Checks one answer `line` of the exec kernel: a JSON object holding every
-// name of `outputs`. Returns the object, else kKernelFailed with one of
+// name of `outputs`, nested at most kMaxAnswerDepth deep. Returns the
+// object, else kKernelFailed with one of
 //   its answer is not JSON: LINE
+//   its answer is nested more than 1000 deep: LINE
 //   its answer is not a JSON object: LINE
 //   its answer has no output 'NAME': LINE
 // where LINE is the line cut to its first 200 bytes. Never throws (but

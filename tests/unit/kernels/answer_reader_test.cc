@@ -115,6 +115,20 @@ TEST(ParseAnswerTest, AcceptsAnObjectWithTheOutputs) {
   EXPECT_TRUE(parse_answer("  {\"y\": null}  \r", {"y"}).has_value());
 }
 
+TEST(ParseAnswerTest, LimitsTheNesting) {
+  // kMaxAnswerDepth levels of arrays and objects, the answer's own included.
+  auto nested = [](int levels) {
+    return "{\"y\": " + std::string(levels - 1, '[') + "1" + std::string(levels - 1, ']') + "}";
+  };
+  EXPECT_TRUE(parse_answer(nested(kMaxAnswerDepth), {"y"}).has_value());
+  auto deep = parse_answer(nested(kMaxAnswerDepth + 1), {"y"});
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_EQ(deep.error().message,
+            "its answer is nested more than 1000 deep: {\"y\": " + std::string(194, '[') + "...");
+  // Far deeper than any stack: rejected, not crashed on.
+  EXPECT_FALSE(parse_answer(nested(1'000'000), {"y"}).has_value());
+}
+
 TEST(ParseAnswerTest, ErrorsNameWhatIsWrongAndQuoteTheLine) {
   struct Case {
     std::string line;
