@@ -1,6 +1,6 @@
 #include "kernels/answer_reader.h"
 
-#include "kernels/builtin.h"
+#include "util/strings.h"
 
 namespace ttg::kernels {
 
@@ -52,9 +52,7 @@ Result<nlohmann::json> parse_answer(std::string_view line,
   };
   auto answer = nlohmann::json::parse(line, watch_depth, /*allow_exceptions=*/false);
   auto failed = [&](const std::string& what) {
-    // One byte more than clip() keeps tells it that the line was cut.
-    return make_error(ErrorCode::kKernelFailed,
-                      what + ": " + clip(std::string(line.substr(0, 201))));
+    return make_error(ErrorCode::kKernelFailed, what + ": " + util::clip(line));
   };
   if (answer.is_discarded()) return failed("its answer is not JSON");
   if (too_deep) {

@@ -87,6 +87,10 @@ std::string to_lower(std::string_view text) {
   return out;
 }
 
+std::string clip(std::string_view text, size_t max) {
+  return text.size() <= max ? std::string(text) : std::string(text.substr(0, max)) + "...";
+}
+
 std::optional<size_t> find_invalid_utf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {

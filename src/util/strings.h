@@ -20,6 +20,8 @@ std::optional<double> parse_double(std::string_view text);
 // nullopt but, as strtod gives it, +-infinity (too large) or 0 or a denormal
 // (too small): callers can tell "1e999" from a word.
 std::optional<double> parse_number(std::string_view text);
+// `text` cut to its first `max` bytes, with "..." when cut, for messages.
+std::string clip(std::string_view text, size_t max = 200);
 // Lower-cases ASCII letters.
 std::string to_lower(std::string_view text);
 // The offset of the first byte of `text` that is not part of well-formed

@@ -35,6 +35,13 @@ TEST(StringsTest, ParseIntAcceptsOnlyWholeIntegers) {
   for (const auto& c : cases) EXPECT_EQ(parse_int(c.text), c.want) << "input: '" << c.text << "'";
 }
 
+TEST(StringsTest, ClipCutsLongTextsForMessages) {
+  EXPECT_EQ(clip(""), "");
+  EXPECT_EQ(clip(std::string(200, 'a')), std::string(200, 'a'));
+  EXPECT_EQ(clip(std::string(201, 'a')), std::string(200, 'a') + "...");
+  EXPECT_EQ(clip("abcdef", 3), "abc...");
+}
+
 TEST(StringsTest, FindInvalidUtf8) {
   struct Case {
     std::string text;
