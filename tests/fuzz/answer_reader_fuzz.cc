@@ -55,7 +55,7 @@ void check(const uint8_t* data, size_t size) {
 
   ttg::kernels::LineBuffer buffer(max_line);
   TTG_FUZZ_CHECK(buffer.max_line() == max_line);
-  std::string taken;  // the lines so far, each with its '\n'
+  size_t taken = 0;  // bytes of the lines so far, each with its '\n'
   size_t fed = 0;
   bool failed = false;
   while (fed < output.size() && !failed) {
@@ -68,7 +68,7 @@ void check(const uint8_t* data, size_t size) {
         TTG_FUZZ_CHECK(line.error().code == ttg::ErrorCode::kKernelFailed);
         TTG_FUZZ_CHECK(ttg::util::starts_with(line.error().message, "it wrote more than "));
         // The first buffered line, complete or not, is over the limit.
-        std::string_view rest = output.substr(taken.size(), fed - taken.size());
+        std::string_view rest = output.substr(taken, fed - taken);
         TTG_FUZZ_CHECK(rest.size() == buffer.size());
         TTG_FUZZ_CHECK(std::min(rest.find('\n'), rest.size()) > max_line);
         failed = true;
@@ -83,16 +83,17 @@ void check(const uint8_t* data, size_t size) {
       const std::string& text = **line;
       TTG_FUZZ_CHECK(text.find('\n') == std::string::npos);
       TTG_FUZZ_CHECK(text.size() <= max_line);
-      taken += text;
-      taken += '\n';
+      // The line is the output's next bytes, up to its newline.
+      TTG_FUZZ_CHECK(output.substr(taken, text.size()) == text);
+      TTG_FUZZ_CHECK(output.substr(taken + text.size(), 1) == "\n");
+      taken += text.size() + 1;
       check_answer(text);
     }
     // Lines and what is still buffered are exactly the output read so far.
-    TTG_FUZZ_CHECK(taken.size() + buffer.size() == fed);
-    TTG_FUZZ_CHECK(output.substr(0, taken.size()) == taken);
+    TTG_FUZZ_CHECK(taken + buffer.size() == fed);
   }
   if (!failed) {
-    TTG_FUZZ_CHECK(output.substr(taken.size()).find('\n') == std::string_view::npos);
+    TTG_FUZZ_CHECK(output.substr(taken).find('\n') == std::string_view::npos);
   }
   buffer.clear();
   TTG_FUZZ_CHECK(buffer.size() == 0);
