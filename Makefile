@@ -5,8 +5,13 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_WERROR := $(if $(filter true 1 yes,$(CI)),-DTTG_WERROR=ON,)
 RELEASE_DIR := build/release
 DEV_DIR := build/dev
+FUZZ_DIR := build/fuzz
+FUZZ_TARGETS := spec param_table task_entry answer_reader
+# Seconds each fuzz target runs in `make fuzz-smoke` (and so in `make test`).
+FUZZ_SECONDS ?= 20
 
-.PHONY: all setup build build-dev demo test chaos sanitize format format-check lint bench clean
+.PHONY: all setup build build-dev build-fuzz demo test chaos sanitize fuzz-smoke format \
+	format-check lint bench clean
 
 all: build
 
@@ -21,12 +26,17 @@ build-dev: setup
 	cmake --preset dev $(CMAKE_WERROR) >/dev/null
 	cmake --build $(DEV_DIR) -j $(JOBS)
 
+# The libFuzzer targets of tests/fuzz/ (clang, ASan, UBSan), nothing else.
+build-fuzz: setup
+	cmake --preset fuzz $(CMAKE_WERROR) >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(FUZZ_TARGETS:%=%_fuzz)
+
 demo: build
 	$(RELEASE_DIR)/ttg demo --scale small --fault-demo --monitor cli
 
 # The whole suite, with the short chaos profile (label chaos; needs root,
 # skips otherwise). Its figures go to build/chaos-short.jsonl.
-test: build format-check lint
+test: build fuzz-smoke format-check lint
 	@rm -f build/chaos-short.jsonl
 	TTG_CHAOS_REPORT=$(CURDIR)/build/chaos-short.jsonl \
 	  ctest --test-dir $(RELEASE_DIR) --output-on-failure -j $(JOBS) --timeout 600
@@ -42,6 +52,11 @@ chaos: build
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: build-dev
 	ctest --test-dir $(DEV_DIR) --output-on-failure -j $(JOBS) --timeout 900
+
+# Each fuzz target for FUZZ_SECONDS over a copy of its seed corpus; fails on
+# any crash. tests/fuzz/README.md tells how to fuzz for longer.
+fuzz-smoke: build-fuzz
+	scripts/fuzz-smoke.sh --seconds $(FUZZ_SECONDS) --jobs $(JOBS) $(FUZZ_TARGETS)
 
 format:
 	git ls-files -- '*.cc' '*.h' | xargs clang-format -i

@@ -127,11 +127,21 @@ class SpecParser {
     return invalid(std::string(source_) + ":" + std::to_string(line_of(node)) + ": " + message);
   }
 
+  // Errors (no location) when `s` is not UTF-8: the spec is stored as JSON,
+  // and yaml-cpp passes a file's bytes through unchecked.
+  static Status utf8(const std::string& s) {
+    if (auto bad = util::find_invalid_utf8(s)) {
+      return invalid("not valid UTF-8 (byte " + std::to_string(*bad + 1) + " of the text)");
+    }
+    return {};
+  }
+
   // A scalar typed as YAML 1.2's core schema; quoted scalars are strings.
-  // Errors (no location): NaN or infinity.
+  // Errors (no location): NaN or infinity, not UTF-8.
   static Result<json> typed(const YAML::Node& node) {
     if (node.IsNull()) return json(nullptr);
     const std::string& s = node.Scalar();
+    TTG_TRY(utf8(s));
     const std::string& tag = node.Tag();
     if (tag == "!" || tag == "tag:yaml.org,2002:str") return json(s);
     if (auto i = util::parse_int(s)) return json(*i);
@@ -156,6 +166,7 @@ class SpecParser {
 
   Result<std::string> text(const YAML::Node& node, const std::string& what) const {
     if (!node.IsScalar() || node.Scalar().empty()) return fail(node, what + ": expected a string");
+    if (auto st = utf8(node.Scalar()); !st) return fail(node, what + ": " + st.error().message);
     return node.Scalar();
   }
 
@@ -185,6 +196,7 @@ class SpecParser {
       json out = json::object();
       for (const auto& kv : node) {
         const std::string& key = kv.first.Scalar();
+        if (auto st = utf8(key); !st) return fail(kv.first, what + ": key " + st.error().message);
         if (out.contains(key)) return fail(kv.first, what + ": duplicate key " + squote(key));
         TTG_TRY_ASSIGN(out[key], to_json(kv.second, what + "." + key));
       }

@@ -22,7 +22,7 @@
 // JSON files are read by the same YAML parser (JSON is YAML's flow style),
 // so both report errors with line numbers. Unquoted scalars are typed as
 // YAML 1.2 does (integer, float, true/false, null, else string); quoted ones
-// are strings.
+// are strings. Strings (keys, values, names) must be UTF-8.
 //
 // Errors are kInvalidArgument, "SOURCE:LINE: message", where SOURCE is the
 // name the caller gives (the path as typed), e.g.

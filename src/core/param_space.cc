@@ -41,7 +41,14 @@ Status check_value(const json& v) {
     if (!std::isfinite(v.get<double>())) return invalid("NaN or infinity is not allowed");
     return ok();
   }
-  if (v.is_number() || v.is_string() || v.is_boolean()) return ok();
+  if (v.is_string()) {
+    // Points are sent and stored as JSON text, which must be UTF-8.
+    if (auto bad = util::find_invalid_utf8(v.get_ref<const std::string&>())) {
+      return invalid("not valid UTF-8 (byte " + std::to_string(*bad + 1) + " of the text)");
+    }
+    return ok();
+  }
+  if (v.is_number() || v.is_boolean()) return ok();
   return invalid("expected a number, string or boolean, got " + type_name(v));
 }
 
@@ -719,7 +726,10 @@ Result<ParamSpace> ParamSpace::from_csv(std::string_view text, std::string_view 
       if (!f.quoted && f.text.empty()) {
         return invalid(at(source, rec.line) + "column " + squote(columns[c]) + " is empty");
       }
-      auto v = csv_value(f);
+      auto v = csv_value(f).and_then([](json value) -> Result<json> {
+        TTG_TRY(check_value(value));
+        return value;
+      });
       if (!v) {
         return invalid(at(source, rec.line) + "column " + squote(columns[c]) + ": " +
                        v.error().message);

@@ -47,7 +47,8 @@ std::string_view dimension_kind_name(DimensionKind kind);
 // callers that know where the dimension came from add it in front.
 class Dimension {
  public:
-  // Explicit values: finite numbers, strings or booleans; at least one.
+  // Explicit values: finite numbers, strings (UTF-8) or booleans; at least
+  // one.
   [[nodiscard]] static Result<Dimension> list(std::string name, std::vector<nlohmann::json> values);
   // start, start + step, ... while before `stop` (exclusive); `step` may be
   // negative but not 0. Values are integers. Empty ranges are errors, and
@@ -110,7 +111,8 @@ class ParamSpace {
   [[nodiscard]] static Result<ParamSpace> grid(std::vector<Dimension> dims,
                                                std::vector<std::vector<std::string>> zip = {});
   // Explicit parameter sets: `rows` (at least one) of one value per column;
-  // values are finite numbers, strings or booleans; column names unique.
+  // values are finite numbers, strings (UTF-8) or booleans; column names
+  // unique.
   [[nodiscard]] static Result<ParamSpace> table(std::vector<std::string> columns,
                                                 std::vector<std::vector<nlohmann::json>> rows);
 
@@ -142,7 +144,8 @@ class ParamSpace {
   // line; blank lines are skipped, fields may be double-quoted ("" is a
   // quote inside one, and a quoted field may span lines). Unquoted fields are
   // trimmed and typed: integer, else finite number, else string; an empty
-  // unquoted field is an error; quoted fields are strings. A UTF-8 byte
+  // unquoted field is an error; quoted fields are strings; every field must
+  // be UTF-8. A UTF-8 byte
   // order mark and CR line ends are accepted. Errors are kInvalidArgument
   // "`source`:LINE: message" (missing header, no rows, a row whose number
   // of fields differs from the header's, duplicate or bad column names).

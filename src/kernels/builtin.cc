@@ -321,10 +321,6 @@ nlohmann::json parameter_defaults(const std::vector<KernelField>& params,
   return out;
 }
 
-std::string clip(const std::string& text) {
-  return text.size() <= 200 ? text : text.substr(0, 200) + "...";
-}
-
 Result<double> number_param(const nlohmann::json& point, const char* name) {
   auto it = point.find(name);
   if (it == point.end()) {

@@ -64,9 +64,6 @@ KernelField timeout_field(std::optional<int64_t> fallback);
 nlohmann::json parameter_defaults(const std::vector<KernelField>& params,
                                   const nlohmann::json& args);
 
-// `text` cut to its first 200 bytes (with "..." when cut), for messages.
-std::string clip(const std::string& text);
-
 // Number parameter `name` of `point` (kInvalidArgument when missing or not a
 // number).
 [[nodiscard]] Result<double> number_param(const nlohmann::json& point, const char* name);

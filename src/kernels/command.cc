@@ -15,6 +15,7 @@
 #include <cstring>
 #include <thread>
 
+#include "kernels/answer_reader.h"
 #include "kernels/builtin.h"
 #include "kernels/command_line.h"
 #include "util/fd.h"
@@ -29,8 +30,6 @@ using std::chrono::milliseconds;
 
 // How much of the program's stderr an error message carries.
 constexpr size_t kStderrTail = 2048;
-// The longest answer line accepted.
-constexpr size_t kMaxLine = size_t{16} << 20;
 
 // Blocks SIGPIPE in this thread while it lives, so that a write to a program
 // that has exited fails with EPIPE instead of killing the worker. SIGPIPE for
@@ -95,16 +94,8 @@ class CommandKernel final : public PointKernel {
     nlohmann::json request = point;
     if (!request.contains("seed")) request["seed"] = seed;
     TTG_TRY_ASSIGN(std::string line, exchange(request.dump() + "\n", stop));
-    auto answer = nlohmann::json::parse(line, nullptr, false);
-    if (answer.is_discarded()) return tl::unexpected(fail("its answer is not JSON: " + clip(line)));
-    if (!answer.is_object()) {
-      return tl::unexpected(fail("its answer is not a JSON object: " + clip(line)));
-    }
-    for (const auto& name : outputs_) {
-      if (!answer.contains(name)) {
-        return tl::unexpected(fail("its answer has no output '" + name + "': " + clip(line)));
-      }
-    }
+    auto answer = parse_answer(line, outputs_);
+    if (!answer) return tl::unexpected(fail(answer.error().message));
     return answer;
   }
 
@@ -136,7 +127,7 @@ class CommandKernel final : public PointKernel {
     in_ = std::move(in_w);
     out_ = std::move(out_r);
     err_ = std::move(err_r);
-    out_buf_.clear();
+    out_lines_.clear();
     err_tail_.clear();
     err_truncated_ = false;
     return {};
@@ -153,12 +144,9 @@ class CommandKernel final : public PointKernel {
     size_t written = 0;
     for (;;) {
       if (written == request.size()) {
-        auto nl = out_buf_.find('\n');
-        if (nl != std::string::npos) {
-          std::string line = out_buf_.substr(0, nl);
-          out_buf_.erase(0, nl + 1);
-          return line;
-        }
+        auto line = out_lines_.next_line();
+        if (!line) return tl::unexpected(fail(line.error().message));
+        if (*line) return std::move(**line);
       }
       if (auto st = stop.check(); !st) {
         if (st.error().code == ErrorCode::kCancelled) {
@@ -167,8 +155,8 @@ class CommandKernel final : public PointKernel {
         }
         return tl::unexpected(fail(st.error().message + "; the program was killed"));
       }
-      if (out_buf_.size() > kMaxLine) {
-        return tl::unexpected(fail("it wrote more than 16 MiB without a newline"));
+      if (auto st = out_lines_.check_limit(); !st) {
+        return tl::unexpected(fail(st.error().message));
       }
       pollfd fds[3];
       nfds_t n = 0;
@@ -208,7 +196,7 @@ class CommandKernel final : public PointKernel {
         char buf[65536];
         ssize_t k = ::read(out_.get(), buf, sizeof buf);
         if (k > 0) {
-          out_buf_.append(buf, static_cast<size_t>(k));
+          out_lines_.append(std::string_view(buf, static_cast<size_t>(k)));
         } else if (k == 0) {
           return tl::unexpected(ended("closed its output without answering"));
         } else if (errno != EAGAIN && errno != EINTR) {
@@ -289,7 +277,7 @@ class CommandKernel final : public PointKernel {
     child_ = util::Process();
     out_.reset();
     err_.reset();
-    out_buf_.clear();
+    out_lines_.clear();
     return how;
   }
 
@@ -318,7 +306,7 @@ class CommandKernel final : public PointKernel {
 
   util::Process child_;
   util::Fd in_, out_, err_;  // our ends of the program's stdin, stdout, stderr
-  std::string out_buf_;      // stdout read but not yet consumed
+  LineBuffer out_lines_;     // stdout read but not yet consumed
   std::string err_tail_;     // the end of stderr (at most 2 * kStderrTail)
   bool err_truncated_ = false;
 };

@@ -9,6 +9,7 @@
 
 #include "kernels/builtin.h"
 #include "ttg/kernel.h"
+#include "util/strings.h"
 
 namespace ttg::kernels {
 
@@ -87,13 +88,13 @@ class PluginKernel final : public PointKernel {
     if (out.is_discarded() || !out.is_object()) {
       return make_error(ErrorCode::kKernelFailed,
                         "plugin kernel '" + name +
-                            "' wrote output that is not a JSON object: " + clip(io.output));
+                            "' wrote output that is not a JSON object: " + util::clip(io.output));
     }
     for (const auto& f : plugin_->info.outputs) {
       if (!out.contains(f.name)) {
-        return make_error(
-            ErrorCode::kKernelFailed,
-            "plugin kernel '" + name + "' wrote no output '" + f.name + "': " + clip(io.output));
+        return make_error(ErrorCode::kKernelFailed, "plugin kernel '" + name +
+                                                        "' wrote no output '" + f.name +
+                                                        "': " + util::clip(io.output));
       }
     }
     return out;

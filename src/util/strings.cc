@@ -87,6 +87,47 @@ std::string to_lower(std::string_view text) {
   return out;
 }
 
+std::string clip(std::string_view text, size_t max) {
+  return text.size() <= max ? std::string(text) : std::string(text.substr(0, max)) + "...";
+}
+
+std::optional<size_t> find_invalid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    // The length of the sequence, and the range of its second byte, which
+    // rules out overlong forms, surrogates and code points past U+10FFFF.
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+      n = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      n = 3;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      n = 4;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (text.size() - i < n) return i;
+    auto second = static_cast<unsigned char>(text[i + 1]);
+    if (second < lo || second > hi) return i;
+    for (size_t k = 2; k < n; ++k) {
+      auto c = static_cast<unsigned char>(text[i + k]);
+      if (c < 0x80 || c > 0xBF) return i;
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());

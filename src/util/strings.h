@@ -20,8 +20,15 @@ std::optional<double> parse_double(std::string_view text);
 // nullopt but, as strtod gives it, +-infinity (too large) or 0 or a denormal
 // (too small): callers can tell "1e999" from a word.
 std::optional<double> parse_number(std::string_view text);
+// `text` cut to its first `max` bytes, with "..." when cut, for messages.
+std::string clip(std::string_view text, size_t max = 200);
 // Lower-cases ASCII letters.
 std::string to_lower(std::string_view text);
+// The offset of the first byte of `text` that is not part of well-formed
+// UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
+// U+10FFFF), or nullopt when there is none. JSON text must be UTF-8, and
+// nlohmann::json::dump() throws on a string that is not.
+std::optional<size_t> find_invalid_utf8(std::string_view text);
 // Percent-decodes `text` ("%40" -> "@"); nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text);
 

@@ -273,7 +273,18 @@ TEST(SpecFileTest, ErrorsNameFileAndLine) {
       {"json step 0",
        "{\"params\": {\"dims\": {\n  \"a\": {\"range\": {\"start\": 0, \"stop\": 3,\n"
        "    \"step\": 0}}}}}\n",
-       "spec.yaml:3: dimension 'a': range step must not be 0"},
+       "spec.yaml:3: dimension 'a': range step must not be 0"},  // Everything is stored as JSON,
+                                                                 // which must be UTF-8.
+      {"args not utf-8", "kernel: noop\nargs: {label: \"b\xE9ta\"}\n",
+       "spec.yaml:2: args.label: not valid UTF-8 (byte 2 of the text)"},
+      {"args key not utf-8", "args: {\"\xC0\xAF\": 1}\n",
+       "spec.yaml:1: args: key not valid UTF-8 (byte 1 of the text)"},
+      {"value not utf-8", "params:\n  dims:\n    a: [x, \"\xFF\"]\n",
+       "spec.yaml:3: dimension 'a': value 2: not valid UTF-8 (byte 1 of the text)"},
+      {"kernel not utf-8", "kernel: no\x80op\n",
+       "spec.yaml:1: kernel: not valid UTF-8 (byte 3 of the text)"},
+      {"output not utf-8", "outputs: [ok, \"a\xFF\"]\n",
+       "spec.yaml:1: outputs: not valid UTF-8 (byte 2 of the text)"},
   };
   for (const auto& c : cases) {
     auto r = parse_spec(c.text, "spec.yaml");

@@ -394,6 +394,8 @@ TEST(ParamSpaceTest, CsvErrorsNameFileAndLine) {
       {"a,b\n1,\"x\"y\n", "t.csv:2: text after a closing quote"},
       {"a,b\n1,x\"y\"\n", "t.csv:2: quote inside a field"},
       {"a,b\n\"multi\nline\",2\n5\n", "t.csv:4: row has 1 field, the header has 2"},
+      {"a,b\n1,\"\xB0\"\n", "t.csv:2: column 'b': not valid UTF-8 (byte 1 of the text)"},
+      {"a\nx\xE9y\n", "t.csv:2: column 'a': not valid UTF-8 (byte 2 of the text)"},
   };
   for (const auto& c : cases) {
     auto r = ParamSpace::from_csv(c.text, "t.csv");

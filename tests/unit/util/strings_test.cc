@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <optional>
+#include <string>
 
 namespace ttg::util {
 namespace {
@@ -31,6 +33,42 @@ TEST(StringsTest, ParseIntAcceptsOnlyWholeIntegers) {
       {"1e3", std::nullopt},
   };
   for (const auto& c : cases) EXPECT_EQ(parse_int(c.text), c.want) << "input: '" << c.text << "'";
+}
+
+TEST(StringsTest, ClipCutsLongTextsForMessages) {
+  EXPECT_EQ(clip(""), "");
+  EXPECT_EQ(clip(std::string(200, 'a')), std::string(200, 'a'));
+  EXPECT_EQ(clip(std::string(201, 'a')), std::string(200, 'a') + "...");
+  EXPECT_EQ(clip("abcdef", 3), "abc...");
+}
+
+TEST(StringsTest, FindInvalidUtf8) {
+  struct Case {
+    std::string text;
+    std::optional<size_t> want;
+  } cases[] = {
+      {"", std::nullopt},
+      {"plain ascii\n\t\x01", std::nullopt},
+      {std::string("nul\0inside", 10), std::nullopt},
+      {"\xC3\xA9t\xC3\xA9", std::nullopt},              // U+00E9
+      {"\xE2\x82\xAC \xF0\x9F\x98\x80", std::nullopt},  // U+20AC, U+1F600
+      {"\xEF\xBF\xBF\xF4\x8F\xBF\xBF", std::nullopt},   // U+FFFF, U+10FFFF
+      {"ab\xFF", 2},                                    // never in UTF-8
+      {"\x80", 0},                                      // a lone continuation byte
+      {"x\xC3", 1},                                     // cut short
+      {"\xE2\x82", 0},
+      {"\xC3(", 0},             // not a continuation byte
+      {"\xC0\xAF", 0},          // overlong '/'
+      {"\xE0\x80\xAF", 0},      // overlong
+      {"\xF0\x8F\xBF\xBF", 0},  // overlong
+      {"ok\xED\xA0\x80", 2},    // surrogate U+D800
+      {"\xF4\x90\x80\x80", 0},  // past U+10FFFF
+      {"\xF5\x80\x80\x80", 0},
+      {"\xE2\x82\xAC\xE2\x28\xAC", 3},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(find_invalid_utf8(c.text), c.want) << c.text;
+  }
 }
 
 TEST(StringsTest, ParseDoubleAcceptsOnlyWholeNumbers) {
