@@ -74,9 +74,23 @@ Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a,
                       "--params: no parameters: give --params N, --params-file FILE or 'params' "
                       "in a --spec file (or TOTAL_PARAMETERS)");
   }
-  spec.chunk_size = flag("chunk_size") || !file.chunk_size ? settings.chunk_size : *file.chunk_size;
+  const bool chunk_size_from_file = !flag("chunk_size") && file.chunk_size.has_value();
+  spec.chunk_size = chunk_size_from_file ? *file.chunk_size : settings.chunk_size;
   spec.max_attempts =
       flag("max_attempts") || !file.max_attempts ? settings.max_attempts : *file.max_attempts;
+  if (spec.total_chunks() > kMaxChunks) {
+    // Said here, where it is known which chunk size to raise.
+    const Source& from = settings.source("chunk_size");
+    std::string n = std::to_string(spec.chunk_size);
+    std::string origin = chunk_size_from_file                ? a.spec + ": chunk_size " + n
+                         : from.kind == SourceKind::kDefault ? "--chunk-size " + n + " (default)"
+                                                             : from.label() + " " + n;
+    return make_error(ErrorCode::kInvalidArgument,
+                      origin + ": " + std::to_string(spec.total_params) + " points make " +
+                          std::to_string(spec.total_chunks()) + " chunks, more than " +
+                          std::to_string(kMaxChunks) +
+                          " (the limit of a job); give a larger chunk size");
+  }
   TTG_TRY(spec.validate());
   return kernels::resolve(std::move(spec), plugins);
 }

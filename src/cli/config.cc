@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <set>
-#include <sstream>
 #include <thread>
 
+#include "core/job.h"
+#include "util/file.h"
 #include "util/strings.h"
 
 namespace ttg::cli {
@@ -29,7 +28,7 @@ Status invalid(std::string message) {
 
 // `text` in quotes for an error message, cut short if long. Only used for
 // values that are not secret.
-std::string quoted(std::string_view text) {
+std::string quote_text(std::string_view text) {
   constexpr size_t kMax = 60;
   if (text.size() > kMax) return "'" + std::string(text.substr(0, kMax)) + "...'";
   return "'" + std::string(text) + "'";
@@ -44,12 +43,12 @@ Result<int64_t> parse_bounded(std::string_view text, int64_t min, int64_t max) {
   auto value = util::parse_int(util::trim(text));
   if (!value) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "expected " + std::string(what) + ", got " + quoted(text));
+                      "expected " + std::string(what) + ", got " + quote_text(text));
   }
   if (*value < min) {
     if (min <= 1) {
       return make_error(ErrorCode::kInvalidArgument,
-                        "expected " + std::string(what) + ", got " + quoted(text));
+                        "expected " + std::string(what) + ", got " + quote_text(text));
     }
     return make_error(ErrorCode::kInvalidArgument, "must be at least " + std::to_string(min));
   }
@@ -209,7 +208,7 @@ std::vector<KeyInfo> build_table() {
                "Parameters per task (default 10)",
                K::kInteger,
                kPlain,
-               integer(&S::chunk_size, 1, kMaxInt64),
+               integer(&S::chunk_size, 1, kMaxChunkSize),
                show_integer(&S::chunk_size)});
   t.push_back({"idle_timeout_seconds",
                "idle_timeout_seconds",
@@ -376,7 +375,7 @@ Status unknown_file_key(const std::string& where, const std::string& key) {
     std::string how = info->env.empty() ? "" : " (use " + std::string(info->env[0].name) + ")";
     return invalid(where + ": '" + key + "' cannot be set in a config file" + how);
   }
-  std::string message = where + ": unknown key " + quoted(key);
+  std::string message = where + ": unknown key " + quote_text(key);
   for (const auto& info : settings_table()) {
     if (!info.yaml.empty() && loose(info.yaml) == loose(key)) {
       message += " (did you mean '" + std::string(info.yaml) + "'?)";
@@ -425,14 +424,9 @@ Status apply_yaml(Settings& s, const std::string& text, const std::string& path)
 }
 
 Status apply_file(Settings& s, const std::string& path, const Source& from) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return invalid(from.label() + ": cannot read " + quoted(path) + ": " + std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return invalid(from.label() + ": cannot read " + quoted(path));
-  return apply_yaml(s, text.str(), path);
+  auto text = util::read_file(path, kMaxConfigFileBytes);
+  if (!text) return invalid(from.label() + ": cannot read " + quote_text(path) + ": " + text.error());
+  return apply_yaml(s, *text, path);
 }
 
 Status apply_env(Settings& s, const Environment& env) {
@@ -449,20 +443,18 @@ Status apply_env(Settings& s, const Environment& env) {
 }
 
 Result<std::string> read_password_file(const std::string& path, const Source& from) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto text = util::read_file(path, kMaxPasswordFileBytes);
+  if (!text) {
     return make_error(ErrorCode::kInvalidArgument, from.label() + ": cannot read password file " +
-                                                       quoted(path) + ": " + std::strerror(errno));
+                                                       quote_text(path) + ": " + text.error());
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string password = text.str();
+  std::string password = std::move(*text);
   while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
     password.pop_back();
   }
   if (password.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
-                      from.label() + ": password file " + quoted(path) + " is empty");
+                      from.label() + ": password file " + quote_text(path) + " is empty");
   }
   return password;
 }

@@ -20,7 +20,13 @@
 // No error message, and no value shown by show_value(), ever contains a
 // password: the Redis password is shown as "***", as is the password part
 // of a Redis URL.
+//
+// Files are read up to a limit (docs/ARCHITECTURE.md, "Limits"): a config
+// file of kMaxConfigFileBytes, a password file of kMaxPasswordFileBytes; a
+// longer or endless one (/dev/zero) is "--config: cannot read 'x': larger
+// than 1 MiB".
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,6 +40,11 @@
 #include "redis/options.h"
 
 namespace ttg::cli {
+
+// The largest config file read: 1 MiB.
+inline constexpr size_t kMaxConfigFileBytes = size_t{1} << 20;
+// The largest password file read: 64 KiB.
+inline constexpr size_t kMaxPasswordFileBytes = size_t{64} << 10;
 
 enum class SourceKind { kDefault, kFile, kEnv, kFlag };
 
@@ -78,7 +89,7 @@ struct Settings {
   std::string job;
   // Parameters in a sweep (0..N-1). Default 0 = not given.
   int64_t total_parameters = 0;
-  // Parameters per task (chunk). Default 10.
+  // Parameters per task (chunk), 1 to kMaxChunkSize (core/job.h). Default 10.
   int64_t chunk_size = 10;
   // A worker exits after this long without a task; 0 = never. Default 30.
   int64_t idle_timeout_seconds = 30;
