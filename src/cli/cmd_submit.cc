@@ -168,8 +168,13 @@ Handler setup_submit(CLI::App& app) {
     if (auto st = plugins.load_all(a->kernel_libs); !st) return report(ctx, "submit", st.error());
     auto spec = submit_spec(ctx.settings, *a, plugins);
     if (!spec) return report(ctx, "submit", spec.error());
-    std::string name = ctx.settings.job.empty() ? generate_job_name() : ctx.settings.job;
-    if (auto st = validate_job_name(name); !st) return report(ctx, "submit", st.error());
+    // A name given empty (a flag or file value) is an error, not "make one up".
+    const Source& job_from = ctx.settings.source("job");
+    const bool named = job_from.kind != SourceKind::kDefault;
+    std::string name = named ? ctx.settings.job : generate_job_name();
+    if (auto st = validate_job_name(name); !st) {
+      return report(ctx, "submit", st.error().with_context(job_from.label()));
+    }
     if (a->dry_run) {
       print_plan(ctx.out, name, *spec);
       return kExitOk;

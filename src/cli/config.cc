@@ -93,14 +93,35 @@ std::function<std::string(const Settings&)> show_string(std::string Settings::*m
 }
 
 Status apply_redis_url(std::string_view text, Settings& s) {
-  if (!text.empty()) {
-    // Checked now so that the error names its source; parse_url's messages
-    // never contain the password.
-    auto parsed = redis::parse_url(text);
-    if (!parsed) return tl::unexpected(parsed.error());
-  }
+  // An empty variable counts as unset and never gets here; an empty flag or
+  // file value would silently mean redis_host:redis_port.
+  if (text.empty()) return invalid("empty Redis URL");
+  // Checked now so that the error names its source; parse_url's messages
+  // never contain the password.
+  auto parsed = redis::parse_url(text);
+  if (!parsed) return tl::unexpected(parsed.error());
   s.redis_url = std::string(text);
   return ok();
+}
+
+// A name that goes into Redis as a consumer name, into every result and into
+// log lines: at most kMaxNameBytes, without control characters (a newline
+// would forge a log line).
+ApplyFn printable_name(std::string Settings::*member) {
+  return [member](std::string_view text, Settings& s) -> Status {
+    if (text.size() > kMaxNameBytes) {
+      return invalid("must be at most " + std::to_string(kMaxNameBytes) + " bytes, got " +
+                     std::to_string(text.size()));
+    }
+    for (size_t i = 0; i < text.size(); ++i) {
+      auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x20 || c == 0x7f) {
+        return invalid("control character at byte " + std::to_string(i + 1));
+      }
+    }
+    s.*member = std::string(text);
+    return ok();
+  };
 }
 
 Status apply_log_level(std::string_view text, Settings& s) {
@@ -261,7 +282,7 @@ std::vector<KeyInfo> build_table() {
                "This worker's consumer name (default: made up)",
                K::kString,
                kPlain,
-               string(&S::worker_id),
+               printable_name(&S::worker_id),
                show_string(&S::worker_id)});
   t.push_back({"pod_name",
                "pod_name",
@@ -271,7 +292,7 @@ std::vector<KeyInfo> build_table() {
                "Kubernetes pod name, for logs (default: none)",
                K::kString,
                kPlain,
-               string(&S::pod_name),
+               printable_name(&S::pod_name),
                show_string(&S::pod_name)});
   t.push_back({"node_name",
                "node_name",
@@ -281,7 +302,7 @@ std::vector<KeyInfo> build_table() {
                "Kubernetes node name, for logs (default: none)",
                K::kString,
                kPlain,
-               string(&S::node_name),
+               printable_name(&S::node_name),
                show_string(&S::node_name)});
   t.push_back({"threads",
                "threads",

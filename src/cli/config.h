@@ -43,6 +43,8 @@ namespace ttg::cli {
 
 // The largest config file read: 1 MiB.
 inline constexpr size_t kMaxConfigFileBytes = size_t{1} << 20;
+// The longest worker_id, pod_name or node_name, in bytes.
+inline constexpr size_t kMaxNameBytes = 256;
 // The largest password file read: 64 KiB.
 inline constexpr size_t kMaxPasswordFileBytes = size_t{64} << 10;
 
@@ -103,8 +105,9 @@ struct Settings {
   // Simulated work per parameter of the built-in placeholder kernel.
   // Default 100.
   int64_t simulate_work_ms = 100;
-  // This worker's name in the consumer group. Default empty = the worker
-  // makes one up.
+  // This worker's name in the consumer group: at most kMaxNameBytes, no
+  // control characters (as pod_name and node_name). Default empty = the
+  // worker makes one up.
   std::string worker_id;
   // Kubernetes pod and node names, for logs and results. Default empty.
   std::string pod_name;
