@@ -446,7 +446,8 @@ Status apply_yaml(Settings& s, const std::string& text, const std::string& path)
 
 Status apply_file(Settings& s, const std::string& path, const Source& from) {
   auto text = util::read_file(path, kMaxConfigFileBytes);
-  if (!text) return invalid(from.label() + ": cannot read " + quote_text(path) + ": " + text.error());
+  if (!text)
+    return invalid(from.label() + ": cannot read " + quote_text(path) + ": " + text.error());
   return apply_yaml(s, *text, path);
 }
 
