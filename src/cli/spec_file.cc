@@ -171,8 +171,14 @@ class SpecParser {
   }
 
   // Any YAML value as JSON: mappings (string keys, no duplicates),
-  // sequences, typed scalars.
+  // sequences, typed scalars; at most kMaxArgValues values in all.
   Result<json> to_json(const YAML::Node& node, const std::string& what) const {
+    // Aliases share nodes in yaml-cpp but are copied here: nine lines of
+    // nested aliases would make 10^9 values.
+    if (++json_values_ > kMaxArgValues) {
+      return fail(node, what + ": more than " + std::to_string(kMaxArgValues) +
+                            " values (an alias counts each time it is used)");
+    }
     if (node.IsMap()) {
       json out = json::object();
       for (const auto& kv : node) {
@@ -381,6 +387,7 @@ class SpecParser {
   }
 
   std::string_view source_;
+  mutable int64_t json_values_ = 0;  // made by to_json() so far
 };
 
 }  // namespace

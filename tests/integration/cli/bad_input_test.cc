@@ -734,6 +734,22 @@ TEST_F(BadInputTest, OversizedInputIsRefusedBeforeRedis) {
                     kUsage,
                     a + ":14: params: more than 10000000 listed values"});
   }
+  {
+    // Nine lines of nested aliases: 10^9 values once copied.
+    std::string laughs = "kernel: noop\nparams: 10\nargs:\n  a: &a [1,1,1,1,1,1,1,1,1,1]\n";
+    for (char c = 'b'; c <= 'i'; ++c) {
+      std::string prev(1, static_cast<char>(c - 1));
+      laughs += std::string("  ") + c + ": &" + c + " [";
+      for (int i = 0; i < 10; ++i) laughs += (i ? ",*" : "*") + prev;
+      laughs += "]\n";
+    }
+    const std::string l = write("laughs.yaml", laughs);
+    rows.push_back({"spec whose args are a billion laughs",
+                    submit({"--spec", l}),
+                    {},
+                    kUsage,
+                    l + ":4: args.e: more than 100000 values (an alias counts each time"});
+  }
   // One giant chunk, and more chunks than a job may have.
   rows.push_back({"chunk size over the limit",
                   submit({"--params", "10", "--chunk-size", "1000001"}),
