@@ -795,6 +795,12 @@ TEST_F(BadInputTest, OversizedInputIsRefusedBeforeRedis) {
                     kUsage,
                     "--chunk-size 1000: 4000000000000000000 points make"});
   }
+  rows.push_back({"chunk count over the limit, static worker",
+                  {"worker", "--static", "--index", "0", "--count", "1", "--params",
+                   "9223372036854775807", "--chunk-size", "1", "--output", path("static.json")},
+                  {},
+                  kUsage,
+                  "ttg worker: --chunk-size 1: 9223372036854775807 points make"});
   rows.push_back({"job name of 101 characters",
                   {"submit", "--params", "10", "--job", std::string(101, 'j'), "--redis", url()},
                   {},
@@ -979,6 +985,11 @@ TEST_F(BadInputTest, BadUsageAndUnknownJobs) {
        kUsage,
        "The following argument was not expected: 5"},
       {"missing Redis URL", {"status", "--redis"}, {}, kUsage, "--redis"},
+      {"empty command",
+       {"submit", "--params", "10", "--exec", "", "--redis", u},
+       {},
+       kUsage,
+       "ttg submit: --exec: empty command"},
       {"missing job of results", {"results", "--redis", u}, {}, kUsage, "job"},
       {"missing job of cancel", {"cancel", "--redis", u}, {}, kUsage, "job"},
       {"extra positional", {"status", "live", "other", "--redis", u}, {}, kUsage, "other"},
