@@ -99,7 +99,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
       "Settings come from defaults < config file < environment < flags; "
       "'ttg config' shows them.\n"
       "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, "
-      "3 cannot reach or authenticate to Redis.\n"
+      "3 cannot reach Redis, or it refused the password or the command.\n"
       "Global options (--config, --log-level, --log-format) may also follow the command.\n"
       "Run 'ttg COMMAND --help' for a command's options.");
   bool version = false;
