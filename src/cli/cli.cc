@@ -65,8 +65,19 @@ void print_usage(const CLI::App& app, std::ostream& err) {
   }
 }
 
-int usage_error(const CLI::App& app, const CLI::ParseError& e, std::ostream& err) {
+int usage_error(const CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args,
+                std::ostream& err) {
   std::string message = e.what();
+  // CLI11 quotes the arguments it did not expect: a Redis URL among them
+  // must not show its password.
+  for (const std::string& arg : args) {
+    std::string safe = redact_url(arg);
+    if (safe == arg) continue;
+    for (auto at = message.find(arg); at != std::string::npos;
+         at = message.find(arg, at + safe.size())) {
+      message.replace(at, arg.size(), safe);
+    }
+  }
   // CLI11 reports an unknown command as an unexpected argument.
   if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && chosen_command(app) == nullptr) {
     auto extras = app.remaining();
@@ -121,7 +132,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       return app.exit(e, out, err);  // --help: prints the chosen command's help
     }
-    return usage_error(app, e, err);
+    return usage_error(app, e, args, err);
   }
   if (version) {
     out << "ttg " << TTG_VERSION << "\n";
