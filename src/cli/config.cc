@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <set>
 #include <thread>
@@ -446,8 +445,9 @@ Status apply_yaml(Settings& s, const std::string& text, const std::string& path)
 
 Status apply_file(Settings& s, const std::string& path, const Source& from) {
   auto text = util::read_file(path, kMaxConfigFileBytes);
-  if (!text)
+  if (!text) {
     return invalid(from.label() + ": cannot read " + quote_text(path) + ": " + text.error());
+  }
   return apply_yaml(s, *text, path);
 }
 
