@@ -245,18 +245,20 @@ class SpecParser {
       return fail(*dims_node, "params.dims: " + std::to_string(dims_node->size()) +
                                   " dimensions, more than " + std::to_string(kMaxDimensions));
     }
-    std::vector<Dimension> dims;
-    std::vector<std::string> names;
-    // Counted before each list is converted: aliases can repeat one long list
+    // Counted before any list is converted: aliases can repeat one long list
     // many times without making the file any longer.
     int64_t listed = 0;
     for (const auto& kv : *dims_node) {
-      const std::string& name = kv.first.Scalar();
       if (kv.second.IsSequence()) listed += static_cast<int64_t>(kv.second.size());
       if (listed > kMaxListedValues) {
         return fail(kv.first,
                     "params: more than " + std::to_string(kMaxListedValues) + " listed values");
       }
+    }
+    std::vector<Dimension> dims;
+    std::vector<std::string> names;
+    for (const auto& kv : *dims_node) {
+      const std::string& name = kv.first.Scalar();
       if (std::find(names.begin(), names.end(), name) != names.end()) {
         return fail(kv.first, "duplicate dimension " + squote(name));
       }
