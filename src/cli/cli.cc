@@ -65,8 +65,19 @@ void print_usage(const CLI::App& app, std::ostream& err) {
   }
 }
 
-int usage_error(const CLI::App& app, const CLI::ParseError& e, std::ostream& err) {
+int usage_error(const CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args,
+                std::ostream& err) {
   std::string message = e.what();
+  // CLI11 quotes the arguments it did not expect: a Redis URL among them
+  // must not show its password.
+  for (const std::string& arg : args) {
+    std::string safe = redact_url(arg);
+    if (safe == arg) continue;
+    for (auto at = message.find(arg); at != std::string::npos;
+         at = message.find(arg, at + safe.size())) {
+      message.replace(at, arg.size(), safe);
+    }
+  }
   // CLI11 reports an unknown command as an unexpected argument.
   if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && chosen_command(app) == nullptr) {
     auto extras = app.remaining();
@@ -99,7 +110,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
       "Settings come from defaults < config file < environment < flags; "
       "'ttg config' shows them.\n"
       "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, "
-      "3 cannot reach or authenticate to Redis.\n"
+      "3 cannot reach Redis, or it refused the password or the command.\n"
       "Global options (--config, --log-level, --log-format) may also follow the command.\n"
       "Run 'ttg COMMAND --help' for a command's options.");
   bool version = false;
@@ -121,7 +132,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       return app.exit(e, out, err);  // --help: prints the chosen command's help
     }
-    return usage_error(app, e, err);
+    return usage_error(app, e, args, err);
   }
   if (version) {
     out << "ttg " << TTG_VERSION << "\n";

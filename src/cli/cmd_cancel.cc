@@ -14,6 +14,7 @@ Handler setup_cancel(CLI::App& app) {
   auto job = std::make_shared<std::string>();
   app.add_option("job", *job, "The job to cancel")->required();
   return [job](const Context& ctx) -> int {
+    if (auto st = check_job_name(ctx.settings, *job); !st) return report(ctx, "cancel", st.error());
     auto redis = redis_options(ctx.settings);
     if (!redis) return report(ctx, "cancel", redis.error());
     queue::JobStore store(*redis);

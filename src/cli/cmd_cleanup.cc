@@ -32,6 +32,7 @@ Handler setup_cleanup(CLI::App& app) {
       return report(ctx, "cleanup",
                     Error{ErrorCode::kInvalidArgument, "give either --job NAME or --all"});
     }
+    if (auto st = check_job_name(ctx.settings); !st) return report(ctx, "cleanup", st.error());
     auto redis = redis_options(ctx.settings);
     if (!redis) return report(ctx, "cleanup", redis.error());
     queue::JobStore store(*redis);

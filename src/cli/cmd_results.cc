@@ -41,6 +41,9 @@ Handler setup_results(CLI::App& app) {
       ->check(CLI::IsMember({"csv", "jsonl", "json"}));
   app.add_option("-o,--output", a->output, "Write to FILE instead of standard output");
   return [a](const Context& ctx) -> int {
+    if (auto st = check_job_name(ctx.settings, a->job); !st) {
+      return report(ctx, "results", st.error());
+    }
     auto redis = redis_options(ctx.settings);
     if (!redis) return report(ctx, "results", redis.error());
     std::ofstream file;

@@ -112,6 +112,9 @@ Handler setup_status(CLI::App& app) {
   app.add_flag("--json", a->json, "Print JSON");
   app.add_flag("--watch", a->watch, "Print again every second until the job ends (Ctrl-C stops)");
   return [a](const Context& ctx) -> int {
+    if (auto st = check_job_name(ctx.settings, a->job); !st) {
+      return report(ctx, "status", st.error());
+    }
     auto redis = redis_options(ctx.settings);
     if (!redis) return report(ctx, "status", redis.error());
     queue::JobStore store(*redis);

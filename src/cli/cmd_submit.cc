@@ -23,13 +23,34 @@ struct SubmitArgs {
   bool force = false;
   bool dry_run = false;
   std::string exec;
+  CLI::Option* exec_option = nullptr;
   std::vector<std::string> kernel_libs;
 };
+
+// Refuses more than kMaxChunks chunks, naming the chunk size to raise: from
+// `spec_path` when not empty, else from the settings.
+Status check_chunk_count(const JobSpec& spec, const Settings& settings,
+                         const std::string& spec_path) {
+  if (spec.total_chunks() <= kMaxChunks) return ok();
+  const Source& from = settings.source("chunk_size");
+  std::string n = std::to_string(spec.chunk_size);
+  std::string origin = !spec_path.empty()                  ? spec_path + ": chunk_size " + n
+                       : from.kind == SourceKind::kDefault ? "--chunk-size " + n + " (default)"
+                                                           : from.label() + " " + n;
+  return make_error(ErrorCode::kInvalidArgument,
+                    origin + ": " + std::to_string(spec.total_params) + " points make " +
+                        std::to_string(spec.total_chunks()) + " chunks, more than " +
+                        std::to_string(kMaxChunks) +
+                        " (the limit of a job); give a larger chunk size");
+}
 
 // The spec of `ttg submit`. Each field comes from, highest first: its flag,
 // the spec file, then the settings (environment, config file, default).
 Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a,
                             const kernels::Registry& plugins) {
+  if (a.exec_option->count() > 0 && a.exec.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "--exec: empty command");
+  }
   SpecFile file;
   if (!a.spec.empty()) {
     TTG_TRY_ASSIGN(file, read_spec_file(a.spec));
@@ -74,9 +95,11 @@ Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a,
                       "--params: no parameters: give --params N, --params-file FILE or 'params' "
                       "in a --spec file (or TOTAL_PARAMETERS)");
   }
-  spec.chunk_size = flag("chunk_size") || !file.chunk_size ? settings.chunk_size : *file.chunk_size;
+  const bool chunk_size_from_file = !flag("chunk_size") && file.chunk_size.has_value();
+  spec.chunk_size = chunk_size_from_file ? *file.chunk_size : settings.chunk_size;
   spec.max_attempts =
       flag("max_attempts") || !file.max_attempts ? settings.max_attempts : *file.max_attempts;
+  TTG_TRY(check_chunk_count(spec, settings, chunk_size_from_file ? a.spec : ""));
   TTG_TRY(spec.validate());
   return kernels::resolve(std::move(spec), plugins);
 }
@@ -125,6 +148,7 @@ Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
   if (spec.kernel == "simulate" && !spec.args.contains("work_ms")) {
     spec.args["work_ms"] = settings.simulate_work_ms;
   }
+  TTG_TRY(check_chunk_count(spec, settings, ""));
   TTG_TRY(spec.validate());
   return kernels::resolve(std::move(spec), plugins);
 }
@@ -134,9 +158,10 @@ Handler setup_submit(CLI::App& app) {
   a->kernel_option =
       app.add_option("--kernel", a->kernel, "Kernel to run (see `ttg kernels`); default simulate");
   app.add_option("--arg", a->args, "Kernel argument key=value (repeatable)");
-  app.add_option("--exec", a->exec,
-                 "Run this program for each parameter set: kernel exec with argument command")
-      ->excludes(a->kernel_option);
+  a->exec_option =
+      app.add_option("--exec", a->exec,
+                     "Run this program for each parameter set: kernel exec with argument command")
+          ->excludes(a->kernel_option);
   app.add_option("--kernel-lib", a->kernel_libs,
                  "Load plugin kernels from this shared library (repeatable); the job records "
                  "the plugin's version");
@@ -154,8 +179,13 @@ Handler setup_submit(CLI::App& app) {
     if (auto st = plugins.load_all(a->kernel_libs); !st) return report(ctx, "submit", st.error());
     auto spec = submit_spec(ctx.settings, *a, plugins);
     if (!spec) return report(ctx, "submit", spec.error());
-    std::string name = ctx.settings.job.empty() ? generate_job_name() : ctx.settings.job;
-    if (auto st = validate_job_name(name); !st) return report(ctx, "submit", st.error());
+    // A name given empty (a flag or file value) is an error, not "make one up".
+    const Source& job_from = ctx.settings.source("job");
+    const bool named = job_from.kind != SourceKind::kDefault;
+    std::string name = named ? ctx.settings.job : generate_job_name();
+    if (auto st = validate_job_name(name); !st) {
+      return report(ctx, "submit", st.error().with_context(job_from.label()));
+    }
     if (a->dry_run) {
       print_plan(ctx.out, name, *spec);
       return kExitOk;

@@ -96,6 +96,7 @@ Handler setup_worker(CLI::App& app) {
       return report(ctx, "worker", st.error());
     }
     if (a->static_mode) return run_static(ctx, *a, *plugins);
+    if (auto st = check_job_name(ctx.settings); !st) return report(ctx, "worker", st.error());
     auto redis = redis_options(ctx.settings);
     if (!redis) return report(ctx, "worker", redis.error());
     const Settings& s = ctx.settings;

@@ -48,6 +48,14 @@ Result<nlohmann::json> parse_kernel_args(const std::vector<std::string>& args) {
   return out;
 }
 
+Status check_job_name(const Settings& settings, const std::string& positional) {
+  if (!positional.empty()) return validate_job_name(positional);
+  if (settings.job.empty()) return ok();
+  Status st = validate_job_name(settings.job);
+  if (!st) return tl::unexpected(st.error().with_context(settings.source("job").label()));
+  return ok();
+}
+
 std::string consumer_name(const Settings& settings) {
   if (!settings.worker_id.empty()) return settings.worker_id;
   if (!settings.pod_name.empty()) return settings.pod_name;

@@ -22,6 +22,13 @@ int report(const Context& ctx, std::string_view command, const Error& error);
 // strings. Errors name the flag (`--arg`).
 [[nodiscard]] Result<nlohmann::json> parse_kernel_args(const std::vector<std::string>& args);
 
+// Checks the job name a command was given: `positional` (the JOB argument)
+// when not empty, else the job setting (--job, TTG_JOB, config file) when
+// set. Errors are kInvalidArgument from validate_job_name(), naming the
+// setting's source ("--job: job name '*' may only hold ..."). A bad name is
+// refused before Redis is asked about it.
+[[nodiscard]] Status check_job_name(const Settings& settings, const std::string& positional = "");
+
 // The consumer name of this worker: WORKER_ID (worker_id), else POD_NAME,
 // else "<host>-<pid>". Stable across restarts where the name is.
 std::string consumer_name(const Settings& settings);

@@ -4,15 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <limits>
 #include <set>
-#include <sstream>
 #include <thread>
 
+#include "core/job.h"
+#include "util/file.h"
 #include "util/strings.h"
 
 namespace ttg::cli {
@@ -29,7 +27,7 @@ Status invalid(std::string message) {
 
 // `text` in quotes for an error message, cut short if long. Only used for
 // values that are not secret.
-std::string quoted(std::string_view text) {
+std::string quote_text(std::string_view text) {
   constexpr size_t kMax = 60;
   if (text.size() > kMax) return "'" + std::string(text.substr(0, kMax)) + "...'";
   return "'" + std::string(text) + "'";
@@ -44,12 +42,12 @@ Result<int64_t> parse_bounded(std::string_view text, int64_t min, int64_t max) {
   auto value = util::parse_int(util::trim(text));
   if (!value) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "expected " + std::string(what) + ", got " + quoted(text));
+                      "expected " + std::string(what) + ", got " + quote_text(text));
   }
   if (*value < min) {
     if (min <= 1) {
       return make_error(ErrorCode::kInvalidArgument,
-                        "expected " + std::string(what) + ", got " + quoted(text));
+                        "expected " + std::string(what) + ", got " + quote_text(text));
     }
     return make_error(ErrorCode::kInvalidArgument, "must be at least " + std::to_string(min));
   }
@@ -94,14 +92,35 @@ std::function<std::string(const Settings&)> show_string(std::string Settings::*m
 }
 
 Status apply_redis_url(std::string_view text, Settings& s) {
-  if (!text.empty()) {
-    // Checked now so that the error names its source; parse_url's messages
-    // never contain the password.
-    auto parsed = redis::parse_url(text);
-    if (!parsed) return tl::unexpected(parsed.error());
-  }
+  // An empty variable counts as unset and never gets here; an empty flag or
+  // file value would silently mean redis_host:redis_port.
+  if (text.empty()) return invalid("empty Redis URL");
+  // Checked now so that the error names its source; parse_url's messages
+  // never contain the password.
+  auto parsed = redis::parse_url(text);
+  if (!parsed) return tl::unexpected(parsed.error());
   s.redis_url = std::string(text);
   return ok();
+}
+
+// A name that goes into Redis as a consumer name, into every result and into
+// log lines: at most kMaxNameBytes, without control characters (a newline
+// would forge a log line).
+ApplyFn printable_name(std::string Settings::*member) {
+  return [member](std::string_view text, Settings& s) -> Status {
+    if (text.size() > kMaxNameBytes) {
+      return invalid("must be at most " + std::to_string(kMaxNameBytes) + " bytes, got " +
+                     std::to_string(text.size()));
+    }
+    for (size_t i = 0; i < text.size(); ++i) {
+      auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x20 || c == 0x7f) {
+        return invalid("control character at byte " + std::to_string(i + 1));
+      }
+    }
+    s.*member = std::string(text);
+    return ok();
+  };
 }
 
 Status apply_log_level(std::string_view text, Settings& s) {
@@ -209,7 +228,7 @@ std::vector<KeyInfo> build_table() {
                "Parameters per task (default 10)",
                K::kInteger,
                kPlain,
-               integer(&S::chunk_size, 1, kMaxInt64),
+               integer(&S::chunk_size, 1, kMaxChunkSize),
                show_integer(&S::chunk_size)});
   t.push_back({"idle_timeout_seconds",
                "idle_timeout_seconds",
@@ -262,7 +281,7 @@ std::vector<KeyInfo> build_table() {
                "This worker's consumer name (default: made up)",
                K::kString,
                kPlain,
-               string(&S::worker_id),
+               printable_name(&S::worker_id),
                show_string(&S::worker_id)});
   t.push_back({"pod_name",
                "pod_name",
@@ -272,7 +291,7 @@ std::vector<KeyInfo> build_table() {
                "Kubernetes pod name, for logs (default: none)",
                K::kString,
                kPlain,
-               string(&S::pod_name),
+               printable_name(&S::pod_name),
                show_string(&S::pod_name)});
   t.push_back({"node_name",
                "node_name",
@@ -282,7 +301,7 @@ std::vector<KeyInfo> build_table() {
                "Kubernetes node name, for logs (default: none)",
                K::kString,
                kPlain,
-               string(&S::node_name),
+               printable_name(&S::node_name),
                show_string(&S::node_name)});
   t.push_back({"threads",
                "threads",
@@ -376,7 +395,7 @@ Status unknown_file_key(const std::string& where, const std::string& key) {
     std::string how = info->env.empty() ? "" : " (use " + std::string(info->env[0].name) + ")";
     return invalid(where + ": '" + key + "' cannot be set in a config file" + how);
   }
-  std::string message = where + ": unknown key " + quoted(key);
+  std::string message = where + ": unknown key " + quote_text(key);
   for (const auto& info : settings_table()) {
     if (!info.yaml.empty() && loose(info.yaml) == loose(key)) {
       message += " (did you mean '" + std::string(info.yaml) + "'?)";
@@ -425,14 +444,11 @@ Status apply_yaml(Settings& s, const std::string& text, const std::string& path)
 }
 
 Status apply_file(Settings& s, const std::string& path, const Source& from) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return invalid(from.label() + ": cannot read " + quoted(path) + ": " + std::strerror(errno));
+  auto text = util::read_file(path, kMaxConfigFileBytes);
+  if (!text) {
+    return invalid(from.label() + ": cannot read " + quote_text(path) + ": " + text.error());
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return invalid(from.label() + ": cannot read " + quoted(path));
-  return apply_yaml(s, text.str(), path);
+  return apply_yaml(s, *text, path);
 }
 
 Status apply_env(Settings& s, const Environment& env) {
@@ -449,20 +465,18 @@ Status apply_env(Settings& s, const Environment& env) {
 }
 
 Result<std::string> read_password_file(const std::string& path, const Source& from) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto text = util::read_file(path, kMaxPasswordFileBytes);
+  if (!text) {
     return make_error(ErrorCode::kInvalidArgument, from.label() + ": cannot read password file " +
-                                                       quoted(path) + ": " + std::strerror(errno));
+                                                       quote_text(path) + ": " + text.error());
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string password = text.str();
+  std::string password = std::move(*text);
   while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
     password.pop_back();
   }
   if (password.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
-                      from.label() + ": password file " + quoted(path) + " is empty");
+                      from.label() + ": password file " + quote_text(path) + " is empty");
   }
   return password;
 }

@@ -20,7 +20,13 @@
 // No error message, and no value shown by show_value(), ever contains a
 // password: the Redis password is shown as "***", as is the password part
 // of a Redis URL.
+//
+// Files are read up to a limit (docs/ARCHITECTURE.md, "Limits"): a config
+// file of kMaxConfigFileBytes, a password file of kMaxPasswordFileBytes; a
+// longer or endless one (/dev/zero) is "--config: cannot read 'x': larger
+// than 1 MiB".
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,6 +40,13 @@
 #include "redis/options.h"
 
 namespace ttg::cli {
+
+// The largest config file read: 1 MiB.
+inline constexpr size_t kMaxConfigFileBytes = size_t{1} << 20;
+// The longest worker_id, pod_name or node_name, in bytes.
+inline constexpr size_t kMaxNameBytes = 256;
+// The largest password file read: 64 KiB.
+inline constexpr size_t kMaxPasswordFileBytes = size_t{64} << 10;
 
 enum class SourceKind { kDefault, kFile, kEnv, kFlag };
 
@@ -78,7 +91,7 @@ struct Settings {
   std::string job;
   // Parameters in a sweep (0..N-1). Default 0 = not given.
   int64_t total_parameters = 0;
-  // Parameters per task (chunk). Default 10.
+  // Parameters per task (chunk), 1 to kMaxChunkSize (core/job.h). Default 10.
   int64_t chunk_size = 10;
   // A worker exits after this long without a task; 0 = never. Default 30.
   int64_t idle_timeout_seconds = 30;
@@ -92,8 +105,9 @@ struct Settings {
   // Simulated work per parameter of the built-in placeholder kernel.
   // Default 100.
   int64_t simulate_work_ms = 100;
-  // This worker's name in the consumer group. Default empty = the worker
-  // makes one up.
+  // This worker's name in the consumer group: at most kMaxNameBytes, no
+  // control characters (as pod_name and node_name). Default empty = the
+  // worker makes one up.
   std::string worker_id;
   // Kubernetes pod and node names, for logs and results. Default empty.
   std::string pod_name;

@@ -11,18 +11,20 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 // Bad usage, configuration or spec: unknown command or flag, bad value.
 inline constexpr int kExitUsage = 2;
-// Cannot reach or authenticate to Redis.
+// Cannot reach Redis, the server there does not speak Redis, or it refused
+// the credentials or the command (NOAUTH, WRONGPASS, NOPERM).
 inline constexpr int kExitRedis = 3;
 
 // The exit code for a command that fails with `error`: kInvalidArgument is
-// kExitUsage; kConnection, kTimeout, kNoAuth and kWrongPass are kExitRedis;
-// everything else is kExitFailure.
+// kExitUsage; kConnection, kTimeout, kProtocol (not a Redis server), kNoAuth
+// and kWrongPass are kExitRedis; everything else is kExitFailure.
 inline int exit_code_for(const Error& error) {
   switch (error.code) {
     case ErrorCode::kInvalidArgument:
       return kExitUsage;
     case ErrorCode::kConnection:
     case ErrorCode::kTimeout:
+    case ErrorCode::kProtocol:
     case ErrorCode::kNoAuth:
     case ErrorCode::kWrongPass:
       return kExitRedis;

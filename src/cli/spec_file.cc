@@ -3,16 +3,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
+#include "core/job.h"
+#include "util/file.h"
 #include "util/strings.h"
 
 namespace ttg::cli {
@@ -32,21 +29,12 @@ tl::unexpected<Error> invalid(std::string message) {
   return make_error(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-// Reads a whole file; errors name `flag`.
-Result<std::string> read_text(const std::string& path, std::string_view flag) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return invalid(std::string(flag) + ": cannot read " + squote(path) + ": is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return invalid(std::string(flag) + ": cannot read " + squote(path) + ": " +
-                   std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return invalid(std::string(flag) + ": cannot read " + squote(path));
-  return text.str();
+// Reads a whole file of at most `max_bytes`; errors name `flag`.
+Result<std::string> read_text(const std::string& path, std::string_view flag, size_t max_bytes) {
+  auto text = util::read_file(path, max_bytes);
+  if (!text)
+    return invalid(std::string(flag) + ": cannot read " + squote(path) + ": " + text.error());
+  return std::move(*text);
 }
 
 bool one_of(const std::string& s, std::initializer_list<const char*> options) {
@@ -91,6 +79,10 @@ class SpecParser {
       } else if (name == "chunk_size") {
         TTG_TRY_ASSIGN(int64_t n, integer(value, "chunk_size"));
         if (n < 1) return fail(value, "chunk_size: must be at least 1, got " + std::to_string(n));
+        if (n > kMaxChunkSize) {
+          return fail(value, "chunk_size: must be at most " + std::to_string(kMaxChunkSize) +
+                                 ", got " + std::to_string(n));
+        }
         spec.chunk_size = n;
       } else if (name == "max_attempts") {
         TTG_TRY_ASSIGN(int64_t n, integer(value, "max_attempts"));
@@ -190,8 +182,14 @@ class SpecParser {
   }
 
   // Any YAML value as JSON: mappings (string keys, no duplicates),
-  // sequences, typed scalars.
+  // sequences, typed scalars; at most kMaxArgValues values in all.
   Result<json> to_json(const YAML::Node& node, const std::string& what) const {
+    // Aliases share nodes in yaml-cpp but are copied here: nine lines of
+    // nested aliases would make 10^9 values.
+    if (++json_values_ > kMaxArgValues) {
+      return fail(node, what + ": more than " + std::to_string(kMaxArgValues) +
+                            " values (an alias counts each time it is used)");
+    }
     if (node.IsMap()) {
       json out = json::object();
       for (const auto& kv : node) {
@@ -255,6 +253,20 @@ class SpecParser {
       return fail(*dims_node, "params.dims: expected a mapping of dimension names to values");
     }
     if (dims_node->size() == 0) return fail(*dims_node, "params.dims: no dimensions");
+    if (static_cast<int64_t>(dims_node->size()) > kMaxDimensions) {
+      return fail(*dims_node, "params.dims: " + std::to_string(dims_node->size()) +
+                                  " dimensions, more than " + std::to_string(kMaxDimensions));
+    }
+    // Counted before any list is converted: aliases can repeat one long list
+    // many times without making the file any longer.
+    int64_t listed = 0;
+    for (const auto& kv : *dims_node) {
+      if (kv.second.IsSequence()) listed += static_cast<int64_t>(kv.second.size());
+      if (listed > kMaxListedValues) {
+        return fail(kv.first,
+                    "params: more than " + std::to_string(kMaxListedValues) + " listed values");
+      }
+    }
     std::vector<Dimension> dims;
     std::vector<std::string> names;
     for (const auto& kv : *dims_node) {
@@ -322,6 +334,9 @@ class SpecParser {
     };
     if (node.IsSequence()) {
       if (node.size() == 0) return fail(node, what + ": no values");
+      if (static_cast<int64_t>(node.size()) > kMaxListValues) {
+        return fail(node, what + ": more than " + std::to_string(kMaxListValues) + " values");
+      }
       std::vector<json> values;
       for (const auto& e : node) {
         std::string item = what + ": value " + std::to_string(values.size() + 1);
@@ -386,6 +401,7 @@ class SpecParser {
   }
 
   std::string_view source_;
+  mutable int64_t json_values_ = 0;  // made by to_json() so far
 };
 
 }  // namespace
@@ -407,7 +423,7 @@ Result<SpecFile> parse_spec(std::string_view text, std::string_view source) {
 }
 
 Result<SpecFile> read_spec_file(const std::string& path) {
-  TTG_TRY_ASSIGN(std::string text, read_text(path, "--spec"));
+  TTG_TRY_ASSIGN(std::string text, read_text(path, "--spec", kMaxSpecFileBytes));
   return parse_spec(text, path);
 }
 
@@ -427,7 +443,7 @@ TableFormat detect_table_format(std::string_view path, std::string_view text) {
 }
 
 Result<ParamSpace> read_params_file(const std::string& path) {
-  TTG_TRY_ASSIGN(std::string text, read_text(path, "--params-file"));
+  TTG_TRY_ASSIGN(std::string text, read_text(path, "--params-file", kMaxParamsFileBytes));
   if (detect_table_format(path, text) == TableFormat::kJsonLines) {
     return ParamSpace::from_jsonl(text, path);
   }

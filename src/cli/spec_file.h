@@ -28,7 +28,16 @@
 // name the caller gives (the path as typed), e.g.
 //   sweep.yaml:7: dimension 'beta': range step must not be 0
 // A file that cannot be read is "FLAG: cannot read 'PATH': reason".
+//
+// Limits (docs/ARCHITECTURE.md, "Limits"): a spec file holds at most
+// kMaxSpecFileBytes, a parameter table kMaxParamsFileBytes; a longer file, or
+// an endless one such as /dev/zero, is "FLAG: cannot read 'PATH': larger
+// than 16 MiB"; `args` holds at most kMaxArgValues values. The limits of the
+// space itself (rows, columns, dimensions, values, string lengths) are
+// ParamSpace's (core/param_space.h), and those of chunks JobSpec's
+// (core/job.h); a spec file's errors give their line.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,6 +50,14 @@
 #include "core/result.h"
 
 namespace ttg::cli {
+
+// The largest spec file `ttg submit --spec` reads: 16 MiB.
+inline constexpr size_t kMaxSpecFileBytes = size_t{16} << 20;
+// The largest parameter table `ttg submit --params-file` reads: 64 MiB.
+inline constexpr size_t kMaxParamsFileBytes = size_t{64} << 20;
+// The most values (mappings, lists and scalars, counted each time an alias
+// repeats them) a spec file's `args` may hold: 100,000.
+inline constexpr int64_t kMaxArgValues = 100'000;
 
 // What a spec file sets; fields it leaves out are nullopt.
 struct SpecFile {

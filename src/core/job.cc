@@ -102,9 +102,17 @@ Status JobSpec::validate() const {
                                                        " but the parameter space has " +
                                                        std::to_string(space->size()) + " points");
   }
-  if (chunk_size < 1) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "chunk size must be at least 1, got " + std::to_string(chunk_size));
+  if (chunk_size < 1 || chunk_size > kMaxChunkSize) {
+    return make_error(ErrorCode::kInvalidArgument, "chunk size must be from 1 to " +
+                                                       std::to_string(kMaxChunkSize) + ", got " +
+                                                       std::to_string(chunk_size));
+  }
+  if (total_chunks() > kMaxChunks) {
+    return make_error(ErrorCode::kInvalidArgument, std::to_string(total_params) + " points make " +
+                                                       std::to_string(total_chunks()) +
+                                                       " chunks of " + std::to_string(chunk_size) +
+                                                       ", more than " + std::to_string(kMaxChunks) +
+                                                       "; use larger chunks");
   }
   if (max_attempts < 1 || max_attempts > 1000) {
     return make_error(ErrorCode::kInvalidArgument,

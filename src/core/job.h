@@ -14,6 +14,14 @@
 
 namespace ttg {
 
+// Limits of a job (docs/ARCHITECTURE.md, "Limits"). A chunk's results are
+// one stream entry holding a record per point, computed and held in memory
+// by one worker: at most kMaxChunkSize points per chunk. Every chunk is a
+// stream entry that stays in Redis's memory until the job is cleaned up: at
+// most kMaxChunks chunks per job (a bigger space needs bigger chunks).
+inline constexpr int64_t kMaxChunkSize = 1'000'000;
+inline constexpr int64_t kMaxChunks = 100'000'000;
+
 // What a job computes and how it is cut into chunks. Stored as JSON in the
 // job's meta so that every worker derives the same chunks, and the same
 // parameter values from a chunk's index range.
@@ -26,7 +34,7 @@ struct JobSpec {
   // always its size (set_space() keeps them equal; validate() checks).
   // Default 1000.
   int64_t total_params = 1000;
-  // Points per chunk. Default 10.
+  // Points per chunk, 1 to kMaxChunkSize. Default 10.
   int64_t chunk_size = 10;
   // Attempts before a chunk is dead-lettered. Default 3.
   int max_attempts = 3;
@@ -69,7 +77,8 @@ struct JobSpec {
   // "total_params".
   [[nodiscard]] static Result<JobSpec> from_json(const nlohmann::json& j);
   // Checks the ranges: total_params >= 1 (and equal to the space's size),
-  // chunk_size >= 1, max_attempts 1..1000, outputs non-empty and unique.
+  // chunk_size 1..kMaxChunkSize, at most kMaxChunks chunks, max_attempts
+  // 1..1000, outputs non-empty and unique.
   [[nodiscard]] Status validate() const;
 };
 

@@ -42,8 +42,13 @@ Status check_value(const json& v) {
     return ok();
   }
   if (v.is_string()) {
+    const auto& text = v.get_ref<const std::string&>();
+    if (text.size() > kMaxValueBytes) {
+      return invalid("a string of " + std::to_string(text.size()) + " bytes, more than " +
+                     std::to_string(kMaxValueBytes));
+    }
     // Points are sent and stored as JSON text, which must be UTF-8.
-    if (auto bad = util::find_invalid_utf8(v.get_ref<const std::string&>())) {
+    if (auto bad = util::find_invalid_utf8(text)) {
       return invalid("not valid UTF-8 (byte " + std::to_string(*bad + 1) + " of the text)");
     }
     return ok();
@@ -134,6 +139,9 @@ Result<Dimension> Dimension::list(std::string name, std::vector<json> values) {
   std::string what = "dimension " + squote(name);
   TTG_TRY(in_context(validate_param_name(name), what));
   if (values.empty()) return invalid(what + ": no values");
+  if (static_cast<int64_t>(values.size()) > kMaxListValues) {
+    return invalid(what + ": more than " + std::to_string(kMaxListValues) + " values");
+  }
   for (size_t i = 0; i < values.size(); ++i) {
     if (auto st = check_value(values[i]); !st) {
       return invalid(what + ": value " + std::to_string(i + 1) + ": " + st.error().message);
@@ -383,6 +391,15 @@ Result<ParamSpace> ParamSpace::count(int64_t n) {
 Result<ParamSpace> ParamSpace::grid(std::vector<Dimension> dims,
                                     std::vector<std::vector<std::string>> zip) {
   if (dims.empty()) return invalid("no dimensions");
+  if (static_cast<int64_t>(dims.size()) > kMaxDimensions) {
+    return invalid(std::to_string(dims.size()) + " dimensions, more than " +
+                   std::to_string(kMaxDimensions));
+  }
+  int64_t listed = 0;
+  for (const auto& d : dims) listed += d.kind() == DimensionKind::kList ? d.size() : 0;
+  if (listed > kMaxListedValues) {
+    return invalid("more than " + std::to_string(kMaxListedValues) + " listed values");
+  }
   auto state = std::make_shared<State>();
   for (const auto& d : dims) {
     if (std::find(state->names.begin(), state->names.end(), d.name()) != state->names.end()) {
@@ -446,6 +463,10 @@ Result<ParamSpace> ParamSpace::grid(std::vector<Dimension> dims,
 Result<ParamSpace> ParamSpace::table(std::vector<std::string> columns,
                                      std::vector<std::vector<json>> rows) {
   if (columns.empty()) return invalid("table: no columns");
+  if (static_cast<int64_t>(columns.size()) > kMaxDimensions) {
+    return invalid("table: " + std::to_string(columns.size()) + " columns, more than " +
+                   std::to_string(kMaxDimensions));
+  }
   for (size_t c = 0; c < columns.size(); ++c) {
     if (auto st = validate_param_name(columns[c]); !st) {
       return invalid("table: column " + std::to_string(c + 1) + ": " + st.error().message);
@@ -456,6 +477,14 @@ Result<ParamSpace> ParamSpace::table(std::vector<std::string> columns,
     }
   }
   if (rows.empty()) return invalid("table: no rows");
+  if (static_cast<int64_t>(rows.size()) > kMaxTableRows) {
+    return invalid("table: " + std::to_string(rows.size()) + " rows, more than " +
+                   std::to_string(kMaxTableRows));
+  }
+  if (static_cast<int64_t>(rows.size() * columns.size()) > kMaxListedValues) {
+    return invalid("table: " + std::to_string(rows.size() * columns.size()) +
+                   " values, more than " + std::to_string(kMaxListedValues));
+  }
   auto state = std::make_shared<State>();
   state->table = true;
   state->cells.reserve(rows.size() * columns.size());
@@ -676,6 +705,18 @@ Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view
   return records;
 }
 
+// Checks that row number `row` (1-based) of `columns` columns, on `line`,
+// keeps a table within its limits.
+Status check_table_size(std::string_view source, int64_t line, int64_t row, size_t columns) {
+  if (row > kMaxTableRows) {
+    return invalid(at(source, line) + "more than " + std::to_string(kMaxTableRows) + " rows");
+  }
+  if (row * static_cast<int64_t>(columns) > kMaxListedValues) {
+    return invalid(at(source, line) + "more than " + std::to_string(kMaxListedValues) + " values");
+  }
+  return ok();
+}
+
 // An unquoted CSV field: integer, else finite number, else string.
 Result<json> csv_value(const CsvField& f) {
   if (f.quoted) return json(f.text);
@@ -698,6 +739,10 @@ Result<ParamSpace> ParamSpace::from_csv(std::string_view text, std::string_view 
     return invalid(at(source, 1) + "empty file: expected a header of column names");
   }
   const CsvRecord& header = records[0];
+  if (static_cast<int64_t>(header.fields.size()) > kMaxDimensions) {
+    return invalid(at(source, header.line) + std::to_string(header.fields.size()) +
+                   " columns, more than " + std::to_string(kMaxDimensions));
+  }
   std::vector<std::string> columns;
   for (const auto& f : header.fields) {
     if (auto st = validate_param_name(f.text); !st) {
@@ -714,6 +759,7 @@ Result<ParamSpace> ParamSpace::from_csv(std::string_view text, std::string_view 
   rows.reserve(records.size() - 1);
   for (size_t r = 1; r < records.size(); ++r) {
     const CsvRecord& rec = records[r];
+    TTG_TRY(check_table_size(source, rec.line, static_cast<int64_t>(r), columns.size()));
     if (rec.fields.size() != columns.size()) {
       return invalid(at(source, rec.line) + "row has " +
                      count_of(static_cast<int64_t>(rec.fields.size()), "field") +
@@ -788,6 +834,10 @@ Result<ParamSpace> ParamSpace::from_jsonl(std::string_view text, std::string_vie
         }
       }
       if (keys.empty()) return invalid(at(source, line) + "empty object: no columns");
+      if (static_cast<int64_t>(keys.size()) > kMaxDimensions) {
+        return invalid(at(source, line) + std::to_string(keys.size()) + " columns, more than " +
+                       std::to_string(kMaxDimensions));
+      }
       columns = keys;
       first_line = line;
     } else {
@@ -804,6 +854,7 @@ Result<ParamSpace> ParamSpace::from_jsonl(std::string_view text, std::string_vie
         }
       }
     }
+    TTG_TRY(check_table_size(source, line, static_cast<int64_t>(rows.size()) + 1, columns.size()));
     std::vector<json> row;
     row.reserve(columns.size());
     for (const auto& c : columns) {

@@ -14,6 +14,7 @@
 // A space is immutable once made and cheap to copy (copies share their
 // state); all const methods are safe to call from many threads at once.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,6 +26,21 @@
 #include "core/result.h"
 
 namespace ttg {
+
+// Limits of a space (docs/ARCHITECTURE.md, "Limits"). The space is stored in
+// the job's spec, which every worker and every `ttg status` reads, and each
+// point's values go into its result record; the factories, from_json() and
+// the parsers refuse anything bigger, the parsers with the line.
+// Dimensions of a grid, and columns of a table.
+inline constexpr int64_t kMaxDimensions = 256;
+// Rows of a table.
+inline constexpr int64_t kMaxTableRows = 1'000'000;
+// Values of one list dimension.
+inline constexpr int64_t kMaxListValues = 1'000'000;
+// Values a space holds: the lists' of a grid together, or a table's cells.
+inline constexpr int64_t kMaxListedValues = 10'000'000;
+// Bytes of one string value.
+inline constexpr size_t kMaxValueBytes = 4096;
 
 enum class DimensionKind {
   kList,      // explicit values
@@ -47,8 +63,8 @@ std::string_view dimension_kind_name(DimensionKind kind);
 // callers that know where the dimension came from add it in front.
 class Dimension {
  public:
-  // Explicit values: finite numbers, strings (UTF-8) or booleans; at least
-  // one.
+  // Explicit values: finite numbers, strings (UTF-8, at most kMaxValueBytes)
+  // or booleans; 1 to kMaxListValues of them.
   [[nodiscard]] static Result<Dimension> list(std::string name, std::vector<nlohmann::json> values);
   // start, start + step, ... while before `stop` (exclusive); `step` may be
   // negative but not 0. Values are integers. Empty ranges are errors, and
@@ -106,13 +122,15 @@ class ParamSpace {
   // The Cartesian product of `dims` (at least one; names unique), with the
   // dimensions named in each group of `zip` varying together. Errors:
   // duplicate names, a zip naming an unknown dimension or one already in
-  // another group, zipped dimensions of different lengths, and a product of
-  // more than 2^63 - 1 points.
+  // another group, zipped dimensions of different lengths, a product of
+  // more than 2^63 - 1 points, more than kMaxDimensions dimensions or
+  // kMaxListedValues listed values.
   [[nodiscard]] static Result<ParamSpace> grid(std::vector<Dimension> dims,
                                                std::vector<std::vector<std::string>> zip = {});
-  // Explicit parameter sets: `rows` (at least one) of one value per column;
-  // values are finite numbers, strings (UTF-8) or booleans; column names
-  // unique.
+  // Explicit parameter sets: `rows` (1 to kMaxTableRows) of one value per
+  // column (1 to kMaxDimensions, names unique); values are finite numbers,
+  // strings (UTF-8, at most kMaxValueBytes) or booleans; at most
+  // kMaxListedValues cells.
   [[nodiscard]] static Result<ParamSpace> table(std::vector<std::string> columns,
                                                 std::vector<std::vector<nlohmann::json>> rows);
 
@@ -148,7 +166,8 @@ class ParamSpace {
   // be UTF-8. A UTF-8 byte
   // order mark and CR line ends are accepted. Errors are kInvalidArgument
   // "`source`:LINE: message" (missing header, no rows, a row whose number
-  // of fields differs from the header's, duplicate or bad column names).
+  // of fields differs from the header's, duplicate or bad column names, and
+  // the limits of table()).
   [[nodiscard]] static Result<ParamSpace> from_csv(std::string_view text, std::string_view source);
   // A table from JSON lines: one object per non-blank line, each with the
   // same keys (the columns, in the order of the first line) and scalar

@@ -23,7 +23,7 @@ enum class ErrorCode {
   kNoScript,         // Redis: NOSCRIPT (script not in the script cache)
   kBusyGroup,        // Redis: BUSYGROUP (consumer group already exists)
   kNoGroup,          // Redis: NOGROUP (stream or consumer group missing)
-  kNoAuth,           // Redis: NOAUTH (authentication required)
+  kNoAuth,           // Redis: NOAUTH or NOPERM (not authenticated, or the user may not)
   kWrongPass,        // Redis: WRONGPASS / invalid password
   kIo,               // a local file or process operation failed
   kKernelFailed,     // a computation reported failure

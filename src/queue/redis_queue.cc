@@ -338,10 +338,18 @@ Result<SubmitReport> JobStore::submit(const std::string& name, const JobSpec& sp
       }
     }
     TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
-    for (const auto& r : replies) {
-      if (r.is_error()) {
-        return make_error(ErrorCode::kRedisReply, "adding tasks to " + k.tasks + ": " + r.str());
+    for (size_t j = 0; j < replies.size(); ++j) {
+      if (!replies[j].is_error()) continue;
+      if (server_side && util::starts_with(replies[j].str(), "NOSCRIPT")) {
+        // The script's SHA1 was learnt from another server, or this one lost
+        // its cache: the call ran nothing, and eval() loads the script and
+        // runs it. (EVALSHA, SHA1, 1, key, args...)
+        const redis::Command& cmd = cmds[j];
+        TTG_TRY(client_.eval(scripts::add_tasks(), {cmd[3]}, {cmd.begin() + 4, cmd.end()}));
+        continue;
       }
+      return tl::unexpected(
+          redis::classify_error_reply(replies[j].str()).with_context("adding tasks to " + k.tasks));
     }
     report.chunks_written += end - c;
   }
@@ -501,7 +509,7 @@ Result<int64_t> JobStore::delete_keys(const std::vector<std::string>& keys) {
   if (cmds.empty()) return 0;
   TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
   for (size_t i = 0; i < replies.size(); ++i) {
-    if (replies[i].is_error()) return make_error(ErrorCode::kRedisReply, replies[i].str());
+    if (replies[i].is_error()) return tl::unexpected(redis::classify_error_reply(replies[i].str()));
     if (cmds[i][0] == "UNLINK") deleted += replies[i].integer();
   }
   return deleted;

@@ -96,7 +96,7 @@ Error classify_error_reply(std::string_view message) {
     code = ErrorCode::kBusyGroup;
   } else if (util::starts_with(message, "NOGROUP")) {
     code = ErrorCode::kNoGroup;
-  } else if (util::starts_with(message, "NOAUTH")) {
+  } else if (util::starts_with(message, "NOAUTH") || util::starts_with(message, "NOPERM")) {
     code = ErrorCode::kNoAuth;
   } else if (util::starts_with(message, "WRONGPASS") ||
              util::starts_with(message, "ERR invalid password") ||

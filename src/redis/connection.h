@@ -6,7 +6,8 @@
 //   kConnection  cannot connect, or the connection broke (EOF, reset)
 //   kTimeout     connect or command time-out; the connection is dropped
 //   kProtocol    the peer does not speak RESP (e.g. a port that is not Redis)
-//   kNoAuth, kWrongPass   authentication required / refused
+//   kNoAuth, kWrongPass   authentication required (or an ACL user's right
+//                         missing: NOPERM) / credentials refused
 //   kNoScript, kBusyGroup, kNoGroup, kRedisReply   error replies, told apart
 // After kConnection, kTimeout or kProtocol the connection is dead; a Client
 // drops it and reconnects on the next call. Messages name the server

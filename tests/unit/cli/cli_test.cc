@@ -210,6 +210,10 @@ TEST(ExitCodesTest, MapErrorCodes) {
   EXPECT_EQ(exit_code_for({ErrorCode::kConnection, ""}), kExitRedis);
   EXPECT_EQ(exit_code_for({ErrorCode::kWrongPass, ""}), kExitRedis);
   EXPECT_EQ(exit_code_for({ErrorCode::kNoAuth, ""}), kExitRedis);
+  EXPECT_EQ(exit_code_for({ErrorCode::kTimeout, ""}), kExitRedis);
+  // The server at the address does not speak Redis.
+  EXPECT_EQ(exit_code_for({ErrorCode::kProtocol, ""}), kExitRedis);
+  EXPECT_EQ(exit_code_for({ErrorCode::kNotFound, ""}), kExitFailure);
   EXPECT_EQ(exit_code_for({ErrorCode::kKernelFailed, ""}), kExitFailure);
 }
 

@@ -100,6 +100,8 @@ TEST(ClassifyErrorReplyTest, MapsPrefixesToCodes) {
       {"NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option",
        ErrorCode::kNoGroup},
       {"NOAUTH Authentication required.", ErrorCode::kNoAuth},
+      // An ACL user without the right: refused like a missing login.
+      {"NOPERM this user has no permissions to run the 'set' command", ErrorCode::kNoAuth},
       {"WRONGPASS invalid username-password pair or user is disabled.", ErrorCode::kWrongPass},
       {"ERR invalid password", ErrorCode::kWrongPass},
       {"ERR AUTH <password> called without any password configured for the default user.",
@@ -108,7 +110,6 @@ TEST(ClassifyErrorReplyTest, MapsPrefixesToCodes) {
       {"ERR unknown command 'FOO'", ErrorCode::kRedisReply},
       {"ERR value is not an integer or out of range", ErrorCode::kRedisReply},
       {"WRONGTYPE Operation against a key holding the wrong kind of value", ErrorCode::kRedisReply},
-      {"NOPERM this user has no permissions to run the 'set' command", ErrorCode::kRedisReply},
       {"LOADING Redis is loading the dataset in memory", ErrorCode::kRedisReply},
       {"", ErrorCode::kRedisReply},
       // Prefixes are matched at the start only, case-sensitively.
