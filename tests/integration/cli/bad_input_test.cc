@@ -30,6 +30,7 @@
 #include "cli/config.h"
 #include "queue/redis_queue.h"
 #include "redis/local_server.h"
+#include "support/fake_peer.h"
 #include "support/redis_fixture.h"
 #include "support/ttg_process.h"
 #include "util/temp_dir.h"
@@ -90,76 +91,7 @@ std::string command_line(const Row& row) {
   return s;
 }
 
-// A loopback TCP listener that is not Redis: each connection it accepts gets
-// `reply` once the client has sent something (nothing when empty), then is
-// closed at once or kept open until the client hangs up. Every wait of its
-// thread is bounded by the test's end.
-class FakePeer {
- public:
-  enum class Then { kClose, kKeepOpen };
-
-  FakePeer(std::string reply, Then then) : reply_(std::move(reply)), then_(then) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listen_fd_, 16) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "fake peer: cannot listen";
-      return;
-    }
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~FakePeer() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    for (int fd : open_) ::close(fd);
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-  }
-  FakePeer(const FakePeer&) = delete;
-  FakePeer& operator=(const FakePeer&) = delete;
-
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  // Serves connections one after another until the test ends.
-  void serve() {
-    while (!stop_) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      int conn = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (conn < 0) continue;
-      char buf[4096];
-      // The client's first command, then the reply.
-      auto deadline = steady_clock::now() + std::chrono::seconds(10);
-      while (!stop_ && steady_clock::now() < deadline) {
-        pollfd c{conn, POLLIN, 0};
-        if (::poll(&c, 1, 20) > 0) {
-          (void)::read(conn, buf, sizeof(buf));
-          break;
-        }
-      }
-      if (!reply_.empty()) (void)::send(conn, reply_.data(), reply_.size(), MSG_NOSIGNAL);
-      if (then_ == Then::kClose) {
-        ::close(conn);
-      } else {
-        open_.push_back(conn);  // closed when the test ends
-      }
-    }
-  }
-
-  std::string reply_;
-  Then then_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::vector<int> open_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using testing::FakePeer;
 
 // Everything a database holds: each key with its type, TTL and DUMP, and
 // the keyspace line of every database.

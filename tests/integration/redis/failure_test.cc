@@ -17,6 +17,7 @@
 
 #include "redis/connection.h"
 #include "redis/local_server.h"
+#include "support/fake_peer.h"
 #include "support/redis_fixture.h"
 
 namespace ttg::redis {
@@ -43,80 +44,7 @@ class Finally {
   F f_;
 };
 
-// A loopback TCP listener that is not Redis. Its thread accepts one
-// connection, sends `reply` (before or after reading the client's first
-// bytes), then closes the connection or keeps it open until the client
-// closes it. Every wait in the thread is bounded.
-class FakeServer {
- public:
-  enum class When { kOnAccept, kAfterRequest };
-  enum class Then { kClose, kKeepOpen };
-
-  FakeServer(std::string reply, When when, Then then)
-      : reply_(std::move(reply)), when_(when), then_(then) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listen_fd_, 4) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "fake server: cannot listen";
-      return;
-    }
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~FakeServer() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-  }
-  FakeServer(const FakeServer&) = delete;
-  FakeServer& operator=(const FakeServer&) = delete;
-
-  int port() const { return port_; }
-
- private:
-  // Waits until `fd` is readable, the test is over, or 10 s pass.
-  bool wait_readable(int fd) {
-    auto deadline = steady_clock::now() + std::chrono::seconds(10);
-    while (!stop_ && steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 20) > 0) return true;
-    }
-    return false;
-  }
-
-  void serve() {
-    if (!wait_readable(listen_fd_)) return;
-    int conn = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) return;
-    char buf[4096];
-    if (when_ == When::kOnAccept) send_reply(conn);
-    if (wait_readable(conn)) (void)::read(conn, buf, sizeof(buf));
-    if (when_ == When::kAfterRequest) send_reply(conn);
-    if (then_ == Then::kKeepOpen) {
-      // Until the client hangs up (read returns 0) or the test ends.
-      while (wait_readable(conn) && ::read(conn, buf, sizeof(buf)) > 0) {
-      }
-    }
-    ::close(conn);
-  }
-
-  void send_reply(int conn) {
-    if (!reply_.empty()) (void)::send(conn, reply_.data(), reply_.size(), MSG_NOSIGNAL);
-  }
-
-  std::string reply_;
-  When when_;
-  Then then_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using ttg::testing::FakePeer;
 
 TEST(ConnectFailureTest, NothingListeningGivesConnection) {
   auto port = pick_free_port();
@@ -137,8 +65,8 @@ TEST(ConnectFailureTest, NothingListeningGivesConnection) {
 }
 
 TEST(ConnectFailureTest, PeerThatIsNotRedis) {
-  using When = FakeServer::When;
-  using Then = FakeServer::Then;
+  using When = FakePeer::When;
+  using Then = FakePeer::Then;
   struct Case {
     const char* name;
     std::string reply;
@@ -163,7 +91,7 @@ TEST(ConnectFailureTest, PeerThatIsNotRedis) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    FakeServer fake(c.reply, c.when, c.then);
+    FakePeer fake(c.reply, c.when, c.then);
     Options o;
     o.port = fake.port();
     o.connect_timeout = milliseconds(1000);
