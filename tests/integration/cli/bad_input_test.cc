@@ -32,6 +32,7 @@
 #include "redis/local_server.h"
 #include "support/fake_peer.h"
 #include "support/redis_fixture.h"
+#include "support/scratch_dir.h"
 #include "support/ttg_process.h"
 #include "util/temp_dir.h"
 
@@ -124,9 +125,6 @@ class BadInputTest : public testing::RedisTest {
   void SetUp() override {
     RedisTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto dir = util::TempDir::create("ttg-bad-input-");
-    ASSERT_TRUE(dir) << dir.error();
-    dir_ = std::make_unique<util::TempDir>(std::move(*dir));
     ASSERT_NO_FATAL_FAILURE(seed());
   }
 
@@ -190,9 +188,7 @@ class BadInputTest : public testing::RedisTest {
 
   // Writes `text` to a file of the test's directory; returns its path.
   std::string write(const std::string& name, const std::string& text) {
-    std::string path = dir_->path() + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return dir_.write(name, text);
   }
 
   // A file of `size` bytes that starts with `head` and takes no disk space
@@ -203,7 +199,7 @@ class BadInputTest : public testing::RedisTest {
     return path;
   }
 
-  std::string path(const std::string& name) const { return dir_->path() + "/" + name; }
+  std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
 
   // Runs every row and checks it; Redis must be unchanged after each.
   void check(const std::vector<Row>& rows) {
@@ -235,7 +231,7 @@ class BadInputTest : public testing::RedisTest {
     }
   }
 
-  std::unique_ptr<util::TempDir> dir_;
+  testing::ScratchDir dir_{"ttg-bad-input-"};
 };
 
 // ---- Redis URLs ----
@@ -506,10 +502,10 @@ TEST_F(BadAuthTest, WrongMissingAndUnprivilegedCredentials) {
        "--redis-password-file: password file '" + path("empty-pw") + "' is empty",
        secrets},
       {"password file is a directory",
-       {"status", "--redis", url(), "--redis-password-file", dir_->path()},
+       {"status", "--redis", url(), "--redis-password-file", dir_.path()},
        {},
        kUsage,
-       "--redis-password-file: cannot read password file '" + dir_->path() + "'",
+       "--redis-password-file: cannot read password file '" + dir_.path() + "'",
        secrets},
       {"endless password file",
        {"status", "--redis", url(), "--redis-password-file", "/dev/zero"},

@@ -10,6 +10,7 @@
 #include "queue/keys.h"
 #include "queue/redis_queue.h"
 #include "support/redis_fixture.h"
+#include "support/scratch_dir.h"
 #include "support/ttg_process.h"
 #include "util/temp_dir.h"
 
@@ -27,18 +28,8 @@ const std::string kExamples = std::string(TTG_SOURCE_DIR) + "/examples/";
 
 class SubmitSpecTest : public testing::RedisTest {
  protected:
-  void SetUp() override {
-    RedisTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    auto dir = util::TempDir::create("ttg-submit-spec-");
-    ASSERT_TRUE(dir) << dir.error();
-    dir_ = std::make_unique<util::TempDir>(std::move(*dir));
-  }
-
   std::string write(const std::string& name, const std::string& text) {
-    std::string path = dir_->path() + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return dir_.write(name, text);
   }
 
   testing::RunResult submit(std::vector<std::string> args) {
@@ -59,7 +50,7 @@ class SubmitSpecTest : public testing::RedisTest {
     return out;
   }
 
-  std::unique_ptr<util::TempDir> dir_;
+  testing::ScratchDir dir_{"ttg-submit-spec-"};
 };
 
 TEST_F(SubmitSpecTest, BadSpecsAndFlagsExitTwoAndWriteNothing) {
@@ -74,47 +65,47 @@ TEST_F(SubmitSpecTest, BadSpecsAndFlagsExitTwoAndWriteNothing) {
     std::string want;  // a line of stderr
   } cases[] = {
       {{"--spec", write("unknown.yaml", "kernel: noop\nchunksize: 3\n")},
-       "ttg submit: " + dir_->path() +
+       "ttg submit: " + dir_.path() +
            "/unknown.yaml:2: unknown key 'chunksize' (expected kernel, args, params, chunk_size, "
            "max_attempts, outputs, exec)"},
       {{"--spec",
         write("step.yaml", "params:\n  dims:\n    n: {range: {start: 0, stop: 9, step: 0}}\n")},
-       "ttg submit: " + dir_->path() + "/step.yaml:3: dimension 'n': range step must not be 0"},
+       "ttg submit: " + dir_.path() + "/step.yaml:3: dimension 'n': range step must not be 0"},
       {{"--spec", write("nan.json", "{\"params\": {\"dims\": {\n  \"x\": [1, .nan]}}}\n")},
-       "ttg submit: " + dir_->path() +
+       "ttg submit: " + dir_.path() +
            "/nan.json:2: dimension 'x': value 2: '.nan' is not a finite number (NaN or infinity "
            "is not allowed)"},
       {{"--spec", write("empty.yaml", "params:\n  dims:\n    x: []\n")},
-       "ttg submit: " + dir_->path() + "/empty.yaml:3: dimension 'x': no values"},
+       "ttg submit: " + dir_.path() + "/empty.yaml:3: dimension 'x': no values"},
       {{"--spec", write("huge.yaml",
                         "params:\n  dims:\n    a: {range: {start: 0, stop: 4000000000}}\n"
                         "    b: {range: {start: 0, stop: 4000000000}}\n")},
-       "ttg submit: " + dir_->path() +
+       "ttg submit: " + dir_.path() +
            "/huge.yaml:2: params: the space has more than 2^63 - 1 points: a[4000000000] x "
            "b[4000000000]"},
       {{"--spec", write("dup.yaml", "params:\n  dims:\n    a: [1]\n    a: [2]\n")},
-       "ttg submit: " + dir_->path() + "/dup.yaml:4: duplicate dimension 'a'"},
+       "ttg submit: " + dir_.path() + "/dup.yaml:4: duplicate dimension 'a'"},
       {{"--spec", write("chunk.yaml", "params: 10\nchunk_size: 0\n")},
-       "ttg submit: " + dir_->path() + "/chunk.yaml:2: chunk_size: must be at least 1, got 0"},
+       "ttg submit: " + dir_.path() + "/chunk.yaml:2: chunk_size: must be at least 1, got 0"},
       {{"--spec", write("kernel.yaml", "kernel: nosuch\nparams: 10\n")},
        "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its library: "
        "--kernel-lib PATH)"},
       {{"--spec", write("arg.yaml", "kernel: noop\nargs: {speed: 3}\nparams: 10\n")},
        "ttg submit: kernel 'noop' has no argument 'speed' (it takes none)"},
-      {{"--spec", dir_->path() + "/missing.yaml"},
-       "ttg submit: --spec: cannot read '" + dir_->path() +
+      {{"--spec", dir_.path() + "/missing.yaml"},
+       "ttg submit: --spec: cannot read '" + dir_.path() +
            "/missing.yaml': No such file or directory"},
       {{"--kernel", "noop", "--params-file", write("ragged.csv", "a,b\n1,2\n3\n")},
-       "ttg submit: " + dir_->path() + "/ragged.csv:3: row has 1 field, the header has 2"},
+       "ttg submit: " + dir_.path() + "/ragged.csv:3: row has 1 field, the header has 2"},
       {{"--kernel", "noop", "--params-file", write("cols.csv", "a,b,a\n1,2,3\n")},
-       "ttg submit: " + dir_->path() + "/cols.csv:1: duplicate column 'a'"},
+       "ttg submit: " + dir_.path() + "/cols.csv:1: duplicate column 'a'"},
       {{"--kernel", "noop", "--params-file", write("array.jsonl", "{\"a\": 1}\n[2]\n")},
-       "ttg submit: " + dir_->path() + "/array.jsonl:2: expected a JSON object, got array"},
+       "ttg submit: " + dir_.path() + "/array.jsonl:2: expected a JSON object, got array"},
       {{"--kernel", "noop", "--params-file",
         write("keys.jsonl", "{\"a\": 1}\n{\"a\": 2, \"b\": 3}\n")},
-       "ttg submit: " + dir_->path() + "/keys.jsonl:2: keys differ from line 1: unexpected 'b'"},
-      {{"--kernel", "noop", "--params-file", dir_->path() + "/missing.csv"},
-       "ttg submit: --params-file: cannot read '" + dir_->path() +
+       "ttg submit: " + dir_.path() + "/keys.jsonl:2: keys differ from line 1: unexpected 'b'"},
+      {{"--kernel", "noop", "--params-file", dir_.path() + "/missing.csv"},
+       "ttg submit: --params-file: cannot read '" + dir_.path() +
            "/missing.csv': No such file or directory"},
       {{"--spec", good, "--chunk-size", "0"},
        "ttg: --chunk-size: expected a positive integer, got '0'"},

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "support/scratch_dir.h"
 #include "util/temp_dir.h"
 
 namespace ttg::cli {
@@ -16,19 +17,11 @@ using Env = std::map<std::string, std::string, std::less<>>;
 // A private directory for config and password files.
 class ConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto dir = util::TempDir::create("ttg-config-test");
-    ASSERT_TRUE(dir) << dir.error();
-    dir_ = std::make_unique<util::TempDir>(std::move(*dir));
-  }
-
   std::string write(const std::string& name, const std::string& text) {
-    std::string path = dir_->path() + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return dir_.write(name, text);
   }
 
-  std::unique_ptr<util::TempDir> dir_;
+  testing::ScratchDir dir_{"ttg-config-test"};
 };
 
 Result<Settings> load(const Env& env, const std::vector<FlagValue>& flags = {}) {
@@ -168,7 +161,7 @@ TEST_F(ConfigTest, FirstEnvNameWinsAndEmptyCountsAsUnset) {
 }
 
 TEST_F(ConfigTest, ErrorsNameTheirSource) {
-  std::string dir = dir_->path();
+  std::string dir = dir_.path();
   std::string twelve_lines;
   for (int i = 1; i <= 11; ++i) twelve_lines += "# line " + std::to_string(i) + "\n";
   std::string typo = write("ttg.yaml", twelve_lines + "chunksize: 10\n");
@@ -317,7 +310,7 @@ TEST_F(ConfigTest, PasswordFromEnvOrFileOverridesTheUrls) {
 }
 
 TEST_F(ConfigTest, PasswordFileErrorsNameTheirSource) {
-  std::string missing = dir_->path() + "/missing";
+  std::string missing = dir_.path() + "/missing";
   auto s = load({}, {{"redis_password_file", "--redis-password-file", missing}});
   ASSERT_TRUE(s) << s.error().message;
   auto o = redis_options(*s);

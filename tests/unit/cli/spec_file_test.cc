@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
+#include "support/scratch_dir.h"
 #include "util/temp_dir.h"
 
 namespace ttg::cli {
@@ -306,37 +307,29 @@ TEST(SpecFileTest, DetectsTableFormat) {
 
 class SpecFileDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto dir = util::TempDir::create("ttg-spec-test");
-    ASSERT_TRUE(dir) << dir.error();
-    dir_ = std::make_unique<util::TempDir>(std::move(*dir));
-  }
-
   std::string write(const std::string& name, const std::string& text) {
-    std::string path = dir_->path() + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return dir_.write(name, text);
   }
 
-  std::unique_ptr<util::TempDir> dir_;
+  testing::ScratchDir dir_{"ttg-spec-test"};
 };
 
 TEST_F(SpecFileDirTest, MissingFilesNameTheFlag) {
-  std::string missing = dir_->path() + "/nope.yaml";
+  std::string missing = dir_.path() + "/nope.yaml";
   auto spec = read_spec_file(missing);
   ASSERT_FALSE(spec);
   EXPECT_EQ(spec.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(spec.error().message,
             "--spec: cannot read '" + missing + "': No such file or directory");
-  auto table = read_params_file(dir_->path() + "/nope.csv");
+  auto table = read_params_file(dir_.path() + "/nope.csv");
   ASSERT_FALSE(table);
   EXPECT_EQ(table.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(table.error().message, "--params-file: cannot read '" + dir_->path() +
-                                       "/nope.csv': No such file or directory");
-  auto dir = read_params_file(dir_->path());
+  EXPECT_EQ(table.error().message,
+            "--params-file: cannot read '" + dir_.path() + "/nope.csv': No such file or directory");
+  auto dir = read_params_file(dir_.path());
   ASSERT_FALSE(dir);
   EXPECT_EQ(dir.error().message,
-            "--params-file: cannot read '" + dir_->path() + "': is a directory");
+            "--params-file: cannot read '" + dir_.path() + "': is a directory");
 }
 
 TEST_F(SpecFileDirTest, ReadsTablesByExtensionOrContent) {
@@ -348,11 +341,10 @@ TEST_F(SpecFileDirTest, ReadsTablesByExtensionOrContent) {
   EXPECT_EQ(jsonl->size(), 2);
   auto ragged = read_params_file(write("r.csv", "a,b\n1,2\n3\n"));
   ASSERT_FALSE(ragged);
-  EXPECT_EQ(ragged.error().message, dir_->path() + "/r.csv:3: row has 1 field, the header has 2");
+  EXPECT_EQ(ragged.error().message, dir_.path() + "/r.csv:3: row has 1 field, the header has 2");
   auto keys = read_params_file(write("k.jsonl", "{\"a\": 1}\n{\"b\": 1}\n"));
   ASSERT_FALSE(keys);
-  EXPECT_EQ(keys.error().message,
-            dir_->path() + "/k.jsonl:2: keys differ from line 1: missing 'a'");
+  EXPECT_EQ(keys.error().message, dir_.path() + "/k.jsonl:2: keys differ from line 1: missing 'a'");
 }
 
 TEST(SpecFileExamplesTest, EveryExampleParses) {
@@ -456,8 +448,8 @@ TEST_F(SpecFileDirTest, SubmitErrorsExitTwo) {
     std::string want;  // the first line of stderr
   } cases[] = {
       {{"--spec", bad}, "ttg submit: " + bad + ":3: dimension 'a': range step must not be 0"},
-      {{"--spec", dir_->path() + "/none.yaml"},
-       "ttg submit: --spec: cannot read '" + dir_->path() +
+      {{"--spec", dir_.path() + "/none.yaml"},
+       "ttg submit: --spec: cannot read '" + dir_.path() +
            "/none.yaml': No such file or directory"},
       {{"--spec", good, "--kernel", "nosuch"},
        "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its library: "

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "support/scratch_dir.h"
 #include "util/temp_dir.h"
 
 namespace ttg::util {
@@ -12,17 +13,10 @@ namespace {
 
 class ReadFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto dir = TempDir::create("ttg-read-file-");
-    ASSERT_TRUE(dir) << dir.error();
-    dir_ = std::make_unique<TempDir>(std::move(*dir));
-  }
   std::string write(const std::string& name, const std::string& text) {
-    std::string path = dir_->path() + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return dir_.write(name, text);
   }
-  std::unique_ptr<TempDir> dir_;
+  testing::ScratchDir dir_{"ttg-read-file-"};
 };
 
 TEST_F(ReadFileTest, ReadsUpToTheLimit) {
@@ -46,8 +40,8 @@ TEST_F(ReadFileTest, RefusesWhatIsTooLongOrNotAFile) {
       {write("long2", std::string(100, 'x')), 99, "larger than 99 bytes"},
       // Endless: read only up to the bound.
       {"/dev/zero", size_t{64} << 20, "larger than 64 MiB"},
-      {dir_->path(), 1024, "is a directory"},
-      {dir_->path() + "/missing", 1024, "No such file or directory"},
+      {dir_.path(), 1024, "is a directory"},
+      {dir_.path() + "/missing", 1024, "No such file or directory"},
   };
   for (const auto& c : cases) {
     auto got = read_file(c.path, c.max);
