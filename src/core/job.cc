@@ -189,8 +189,61 @@ int64_t unix_ms() {
       .count();
 }
 
-std::string iso8601_now() {
-  int64_t ms = unix_ms();
+std::string generate_run_id() {
+  std::random_device rd;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%08x%08x", static_cast<unsigned>(rd()),
+                static_cast<unsigned>(rd()));
+  return buf;
+}
+
+std::vector<std::string> spec_differences(const JobSpec& stored, const JobSpec& given) {
+  std::vector<std::string> out;
+  const nlohmann::json a = stored.to_json();
+  const nlohmann::json b = given.to_json();
+  auto show = [](const nlohmann::json* v) {
+    return v == nullptr ? std::string("(none)") : v->dump();
+  };
+  auto compare = [&](const std::string& name, const nlohmann::json* x, const nlohmann::json* y) {
+    if (x != nullptr && y != nullptr && *x == *y) return;
+    if (x == nullptr && y == nullptr) return;
+    std::string sx = show(x), sy = show(y);
+    constexpr size_t kShown = 60;
+    if (sx.size() > kShown) sx = sx.substr(0, kShown) + "...";
+    if (sy.size() > kShown) sy = sy.substr(0, kShown) + "...";
+    out.push_back(name + ": " + sx + " stored, " + sy + " given");
+  };
+  auto field = [](const nlohmann::json& j, const std::string& key) -> const nlohmann::json* {
+    auto it = j.find(key);
+    return it == j.end() ? nullptr : &*it;
+  };
+  std::vector<std::string> keys;
+  for (const auto& j : {a, b}) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
+    }
+  }
+  for (const auto& key : keys) {
+    const nlohmann::json* x = field(a, key);
+    const nlohmann::json* y = field(b, key);
+    if (key == "args" && x != nullptr && y != nullptr && x->is_object() && y->is_object()) {
+      std::vector<std::string> names;
+      for (const auto& j : {*x, *y}) {
+        for (auto it = j.begin(); it != j.end(); ++it) {
+          if (std::find(names.begin(), names.end(), it.key()) == names.end()) {
+            names.push_back(it.key());
+          }
+        }
+      }
+      for (const auto& n : names) compare("args." + n, field(*x, n), field(*y, n));
+      continue;
+    }
+    compare(key, x, y);
+  }
+  return out;
+}
+
+std::string iso8601(int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -200,5 +253,7 @@ std::string iso8601_now() {
   std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
   return out;
 }
+
+std::string iso8601_now() { return iso8601(unix_ms()); }
 
 }  // namespace ttg

@@ -94,8 +94,17 @@ enum class JobState { kSubmitting, kPending, kRunning, kComplete, kCancelled };
 std::string_view job_state_name(JobState state);
 std::optional<JobState> parse_job_state(std::string_view text);
 
-// The current wall-clock time as ISO-8601 UTC with milliseconds.
+// `ms` since the Unix epoch as ISO-8601 UTC with milliseconds
+// ("2026-11-29T18:12:34.123Z"); iso8601_now() for the local clock.
+std::string iso8601(int64_t ms);
 std::string iso8601_now();
+
+// A fresh run id: 16 random hex digits. Each submission of a job gets one.
+std::string generate_run_id();
+
+// What differs between two specs, one line per field ("chunk_size: 10
+// stored, 20 given"; kernel arguments one by one); empty when equal.
+std::vector<std::string> spec_differences(const JobSpec& stored, const JobSpec& given);
 // Milliseconds since the Unix epoch.
 int64_t unix_ms();
 

@@ -34,6 +34,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "kernel_failed";
     case ErrorCode::kCancelled:
       return "cancelled";
+    case ErrorCode::kStale:
+      return "stale";
     case ErrorCode::kInternal:
       return "internal";
   }

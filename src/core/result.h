@@ -28,6 +28,7 @@ enum class ErrorCode {
   kIo,               // a local file or process operation failed
   kKernelFailed,     // a computation reported failure
   kCancelled,        // stopped on request (signal, cancel)
+  kStale,            // the job was submitted again: the incarnation named is over
   kInternal,         // a bug: a broken invariant that is reported, not asserted
 };
 

@@ -96,6 +96,17 @@ Error classify_error_reply(std::string_view message) {
     code = ErrorCode::kBusyGroup;
   } else if (util::starts_with(message, "NOGROUP")) {
     code = ErrorCode::kNoGroup;
+  } else if (util::starts_with(message, "NOJOB")) {
+    // TTG's scripts: the job's meta is gone (removed, or lost with its data).
+    code = ErrorCode::kNotFound;
+  } else if (util::starts_with(message, "STALE")) {
+    // TTG's scripts: the job was submitted again under a new run id.
+    code = ErrorCode::kStale;
+  } else if (util::starts_with(message, "LOADING") || util::starts_with(message, "BUSY ") ||
+             util::starts_with(message, "MASTERDOWN")) {
+    // Transient: the server is loading its data set, or running a long
+    // script. Callers retry as after a dropped connection.
+    code = ErrorCode::kConnection;
   } else if (util::starts_with(message, "NOAUTH") || util::starts_with(message, "NOPERM")) {
     code = ErrorCode::kNoAuth;
   } else if (util::starts_with(message, "WRONGPASS") ||

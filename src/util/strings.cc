@@ -147,4 +147,31 @@ std::optional<std::string> percent_decode(std::string_view text) {
   return out;
 }
 
+std::optional<int64_t> parse_duration_ms(std::string_view text) {
+  text = trim(text);
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  auto n = parse_int(text.substr(0, digits));
+  if (!n) return std::nullopt;
+  std::string_view unit = text.substr(digits);
+  int64_t scale = 0;
+  if (unit == "ms") {
+    scale = 1;
+  } else if (unit == "s" || (unit.empty() && *n == 0)) {
+    scale = 1000;
+  } else if (unit == "m") {
+    scale = 60'000;
+  } else if (unit == "h") {
+    scale = 3'600'000;
+  } else if (unit == "d") {
+    scale = 86'400'000;
+  } else {
+    return std::nullopt;
+  }
+  constexpr int64_t kMax = int64_t{100} * 365 * 86'400'000;
+  if (*n > kMax / scale) return std::nullopt;
+  return *n * scale;
+}
+
 }  // namespace ttg::util

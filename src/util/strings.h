@@ -21,6 +21,9 @@ std::optional<double> parse_double(std::string_view text);
 // (too small): callers can tell "1e999" from a word.
 std::optional<double> parse_number(std::string_view text);
 // `text` cut to its first `max` bytes, with "..." when cut, for messages.
+// A duration such as "7d", "12h", "30m", "45s", "500ms" or "0", in ms;
+// nothing when malformed, negative or beyond 100 years.
+std::optional<int64_t> parse_duration_ms(std::string_view text);
 std::string clip(std::string_view text, size_t max = 200);
 // Lower-cases ASCII letters.
 std::string to_lower(std::string_view text);

@@ -110,7 +110,12 @@ TEST(ClassifyErrorReplyTest, MapsPrefixesToCodes) {
       {"ERR unknown command 'FOO'", ErrorCode::kRedisReply},
       {"ERR value is not an integer or out of range", ErrorCode::kRedisReply},
       {"WRONGTYPE Operation against a key holding the wrong kind of value", ErrorCode::kRedisReply},
-      {"LOADING Redis is loading the dataset in memory", ErrorCode::kRedisReply},
+      // Transient: retried like a dropped connection.
+      {"LOADING Redis is loading the dataset in memory", ErrorCode::kConnection},
+      {"BUSY Redis is busy running a script.", ErrorCode::kConnection},
+      // TTG's own scripts: the job is gone, or its run is over.
+      {"NOJOB job does not exist", ErrorCode::kNotFound},
+      {"STALE job was submitted again under a new run", ErrorCode::kStale},
       {"", ErrorCode::kRedisReply},
       // Prefixes are matched at the start only, case-sensitively.
       {"ERR NOSCRIPT", ErrorCode::kRedisReply},
