@@ -228,14 +228,16 @@ double script_ceiling(const Env& env, int64_t chunks, int batch) {
   queue::JobStore store(env.server->options());
   if (auto r = store.submit(job, spec, {}); !r) die(r.error().message);
   auto q = queue::make_redis_queue(env.server->options(), queue::QueueOptions{"c", "c", 10000});
+  auto view = q->job(job);
+  if (!view) die(view.error().message);
   auto t0 = Clock::now();
   int64_t done = 0;
   while (done < chunks) {
-    auto got = q->claim(job, batch);
+    auto got = q->claim(view->ref(), view->spec, batch);
     if (!got) die(got.error().message);
     if (got->empty()) die("ceiling: nothing to claim");
     std::vector<queue::Completion> cs;
-    for (auto& c : *got) cs.push_back({c, 0.0, "2026-01-01T00:00:00.000Z", "[{\"params\":1}]"});
+    for (auto& c : *got) cs.push_back({c, 0.0, "[{\"params\":1}]"});
     auto r = q->commit(cs);
     if (!r) die(r.error().message);
     done += static_cast<int64_t>(got->size());

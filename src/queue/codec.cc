@@ -8,6 +8,14 @@ namespace ttg::queue {
 
 std::string entry_id_for_chunk(int64_t c) { return std::to_string(c + 1) + "-0"; }
 
+std::optional<int64_t> chunk_of_entry_id(std::string_view id, int64_t total) {
+  auto dash = id.find('-');
+  if (dash == std::string_view::npos || id.substr(dash + 1) != "0") return std::nullopt;
+  auto ms = util::parse_int(id.substr(0, dash));
+  if (!ms || *ms < 1 || *ms > total) return std::nullopt;
+  return *ms - 1;
+}
+
 std::vector<std::string> task_fields(const std::string& job, const JobSpec& spec, int64_t c,
                                      const std::string& created_at) {
   int64_t b = spec.chunk_begin(c);
@@ -36,12 +44,7 @@ Chunk decode_task(const std::string& job, const JobSpec& spec, const std::string
   chunk.entry_id = id;
   chunk.attempt = attempt;
   int64_t total = spec.total_chunks();
-  // The ID names the chunk: "(c+1)-0".
-  auto dash = id.find('-');
-  if (dash != std::string::npos && id.substr(dash + 1) == "0") {
-    auto ms = util::parse_int(std::string_view(id).substr(0, dash));
-    if (ms && *ms >= 1 && *ms <= total) chunk.chunk = *ms - 1;
-  }
+  chunk.chunk = chunk_of_entry_id(id, total).value_or(-1);
   auto bad = [&](std::string why) {
     chunk.malformed = "entry " + id + ": " + why;
     return chunk;

@@ -2,7 +2,9 @@
 // Task entries: the fields written by submit and their decoding. Pure
 // functions, testable without a server.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -12,8 +14,11 @@
 
 namespace ttg::queue {
 
-// The stream entry ID of chunk `c`: "(c+1)-0".
+// The stream entry ID of chunk `c`: "(c+1)-0". The one place (with the Lua
+// scripts' chunk_of()) that knows how IDs name chunks.
 std::string entry_id_for_chunk(int64_t c);
+// The chunk that entry ID `id` names in a job of `total` chunks, if any.
+std::optional<int64_t> chunk_of_entry_id(std::string_view id, int64_t total);
 
 // The fields of chunk `c`'s task entry (prototype names plus `job`).
 std::vector<std::string> task_fields(const std::string& job, const JobSpec& spec, int64_t c,

@@ -17,8 +17,8 @@ using redis::Reply;
 
 Result<JobView> read_job(redis::Client& client, const std::string& name) {
   JobKeys k(name);
-  TTG_TRY_ASSIGN(Reply r, client.command({"HMGET", k.meta, "spec", "state"}));
-  if (!r.is_array() || r.size() != 2 || r[0].is_nil()) {
+  TTG_TRY_ASSIGN(Reply r, client.command({"HMGET", k.meta, "spec", "state", "run"}));
+  if (!r.is_array() || r.size() != 3 || r[0].is_nil()) {
     return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
   }
   nlohmann::json j = nlohmann::json::parse(r[0].str(), nullptr, /*allow_exceptions=*/false);
@@ -32,7 +32,7 @@ Result<JobView> read_job(redis::Client& client, const std::string& name) {
     return make_error(ErrorCode::kProtocol,
                       "job '" + name + "': unknown state '" + r[1].str() + "'");
   }
-  return JobView{name, std::move(*spec), *state};
+  return JobView{name, r[2].is_nil() ? std::string() : r[2].str(), std::move(*spec), *state};
 }
 
 // Loads `script` into the server's cache once (SCRIPT LOAD), so its SHA1
@@ -41,6 +41,36 @@ Status load(redis::Client& client, const redis::Script& script) {
   TTG_TRY_ASSIGN(Reply sha, client.command({"SCRIPT", "LOAD", script.body()}));
   script.set_sha(sha.str());
   return {};
+}
+
+// Runs `calls` in one round trip. A call whose script is not in the server's
+// cache (a restarted server) is run again by EVALSHA-or-load: every script
+// is safe to repeat after NOSCRIPT, which ran nothing. Per-call error
+// replies are returned in place.
+Result<std::vector<Reply>> run_pipelined(redis::Client& client,
+                                         const std::vector<scripts::Call>& calls) {
+  std::vector<redis::Command> cmds;
+  cmds.reserve(calls.size());
+  for (const auto& c : calls) {
+    if (c.script->sha().empty()) TTG_TRY(load(client, *c.script));
+    cmds.push_back(scripts::evalsha(c));
+  }
+  TTG_TRY_ASSIGN(auto replies, client.pipeline(cmds));
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].is_error() &&
+        redis::classify_error_reply(replies[i].str()).code == ErrorCode::kNoScript) {
+      auto again = scripts::run(client, calls[i]);
+      if (again) {
+        replies[i] = std::move(*again);
+      } else if (again.error().code == ErrorCode::kConnection ||
+                 again.error().code == ErrorCode::kTimeout) {
+        return tl::unexpected(again.error());
+      } else {
+        replies[i] = Reply::error(again.error().message);
+      }
+    }
+  }
+  return replies;
 }
 
 std::vector<ResultRecord> records(const Reply& entries) {
@@ -61,6 +91,31 @@ int64_t field_int(const std::map<std::string, std::string>& m, const char* key) 
   return util::parse_int(it->second).value_or(0);
 }
 
+bool is_active_state(const std::string& s) {
+  return s == "submitting" || s == "pending" || s == "running";
+}
+
+bool incarnation_over(const Error& e) {
+  return e.code == ErrorCode::kStale || e.code == ErrorCode::kNotFound;
+}
+
+// The client ids in CLIENT LIST output ("id=N addr=... \n" per client).
+std::set<std::string> client_ids(const std::string& list) {
+  std::set<std::string> out;
+  for (const auto& line : util::split(list, '\n')) {
+    if (line.rfind("id=", 0) != 0) continue;
+    auto space = line.find(' ');
+    out.insert(line.substr(3, space == std::string::npos ? std::string::npos : space - 3));
+  }
+  return out;
+}
+
+// A job of the active list as the sweep sees it.
+struct ActiveJob {
+  JobRef ref;
+  std::string state;
+};
+
 class RedisStreamQueue final : public WorkQueue {
  public:
   RedisStreamQueue(const redis::Options& redis, QueueOptions options)
@@ -68,132 +123,79 @@ class RedisStreamQueue final : public WorkQueue {
     if (options_.worker_id.empty()) options_.worker_id = options_.consumer;
   }
 
-  Result<std::vector<std::string>> active_jobs() override {
-    TTG_TRY_ASSIGN(Reply names, client_.command({"ZRANGE", kRegistryKey, "0", "-1"}));
-    std::vector<std::string> out;
-    if (names.size() == 0) return out;
-    std::vector<redis::Command> cmds;
-    for (const auto& n : names.elements()) cmds.push_back({"HGET", JobKeys(n.str()).meta, "state"});
-    TTG_TRY_ASSIGN(auto states, client_.pipeline(cmds));
-    for (size_t i = 0; i < states.size(); ++i) {
-      const auto& s = states[i].str();
-      if (s == "submitting" || s == "pending" || s == "running") out.push_back(names[i].str());
+  Result<std::vector<JobRef>> active_jobs() override {
+    TTG_TRY_ASSIGN(auto all, scan_active());
+    std::vector<JobRef> out;
+    for (auto& j : all) {
+      if (is_active_state(j.state)) out.push_back(std::move(j.ref));
     }
     return out;
   }
 
-  Result<JobView> job(const std::string& name) override {
-    TTG_TRY_ASSIGN(JobView view, read_job(client_, name));
-    specs_[name] = view.spec;
-    return view;
-  }
+  Result<JobView> job(const std::string& name) override { return read_job(client_, name); }
 
-  Result<std::vector<Chunk>> claim(const std::string& job, int max) override {
-    TTG_TRY_ASSIGN(const JobSpec* spec, spec_of(job));
-    JobKeys k(job);
-    TTG_TRY_ASSIGN(Reply r,
-                   client_.eval(scripts::claim(), {k.tasks, k.meta, k.attempts, k.done, k.released},
-                                {kGroup, options_.consumer, std::to_string(max),
-                                 std::to_string(options_.lease_ms)}));
+  Result<std::vector<Chunk>> claim(const JobRef& job, const JobSpec& spec, int max) override {
+    TTG_TRY_ASSIGN(Reply r, scripts::run(client_, scripts::claim(job, options_.consumer,
+                                                                 options_.worker_id, max)));
     std::vector<Chunk> out;
     for (const auto& e : r.elements()) {
-      if (e.size() < 3) return make_error(ErrorCode::kProtocol, "claim: bad reply");
-      out.push_back(
-          decode_task(job, *spec, e[0].str(), e[1], static_cast<int>(e[2].as_int().value_or(0))));
-    }
-    return out;
-  }
-
-  Result<std::vector<Chunk>> reclaim(const std::string& job, int max,
-                                     const std::vector<std::string>& held) override {
-    TTG_TRY_ASSIGN(const JobSpec* spec, spec_of(job));
-    JobKeys k(job);
-    std::vector<std::string> args{kGroup, options_.consumer, std::to_string(options_.lease_ms),
-                                  std::to_string(max), options_.worker_id};
-    args.insert(args.end(), held.begin(), held.end());
-    TTG_TRY_ASSIGN(
-        Reply r,
-        client_.eval(scripts::reclaim(),
-                     {k.tasks, k.meta, k.attempts, k.done, k.dead, k.events, k.errors}, args));
-    std::vector<Chunk> out;
-    for (const auto& e : r.elements()) {
-      if (e.size() < 5) return make_error(ErrorCode::kProtocol, "reclaim: bad reply");
-      Chunk c =
-          decode_task(job, *spec, e[0].str(), e[1], static_cast<int>(e[2].as_int().value_or(0)));
+      if (e.size() < 5) return make_error(ErrorCode::kProtocol, "claim: bad reply");
+      Chunk c = decode_task(job.name, spec, e[0].str(), e[1],
+                            static_cast<int>(e[2].as_int().value_or(0)));
+      c.run = job.run;
       c.previous_owner = e[3].str();
-      c.idle_ms = e[4].as_int().value_or(0);
+      c.takeover_reason = e[4].str();
       out.push_back(std::move(c));
     }
     return out;
   }
 
-  Result<std::vector<std::string>> renew(const std::string& job,
+  Result<std::vector<std::string>> renew(const JobRef& job,
                                          const std::vector<std::string>& ids) override {
-    std::vector<std::string> args{kGroup, options_.consumer};
-    args.insert(args.end(), ids.begin(), ids.end());
-    TTG_TRY_ASSIGN(Reply r, client_.eval(scripts::renew(), {JobKeys(job).tasks}, args));
+    if (ids.empty()) return std::vector<std::string>{};
+    auto r = scripts::run(client_, scripts::renew(job, options_.consumer, options_.worker_id, ids));
+    if (!r && incarnation_over(r.error())) return ids;
+    if (!r) return tl::unexpected(r.error());
     std::vector<std::string> lost;
-    for (const auto& e : r.elements()) lost.push_back(e.str());
+    for (const auto& e : r->elements()) lost.push_back(e.str());
     return lost;
   }
 
   Result<std::vector<CommitOutcome>> commit(const std::vector<Completion>& completions) override {
     std::vector<CommitOutcome> out(completions.size(), CommitOutcome::kDuplicate);
     if (completions.empty()) return out;
-    if (scripts::commit().sha().empty()) TTG_TRY(load(client_, scripts::commit()));
-    // One script call per job and batch (a script blocks Redis while it runs,
-    // so batches stay small); all calls in one round trip.
+    // One script call per incarnation and batch (a script blocks Redis while
+    // it runs, so batches stay small); all calls in one round trip.
     constexpr size_t kBatch = 128;
-    struct Call {
-      std::vector<std::string> keys, args;
-      std::vector<size_t> index;  // into completions
-    };
-    std::vector<Call> calls;
-    std::map<std::string, size_t> open;  // job -> calls index of its open batch
+    std::vector<scripts::Call> calls;
+    std::vector<std::vector<size_t>> index;  // per call: indices into completions
+    std::map<JobRef, size_t> open;           // incarnation -> its open call
     for (size_t i = 0; i < completions.size(); ++i) {
       const auto& c = completions[i];
-      auto it = open.find(c.chunk.job);
-      if (it == open.end() || calls[it->second].index.size() >= kBatch) {
-        JobKeys k(c.chunk.job);
-        calls.push_back(
-            Call{{k.tasks, k.meta, k.results, k.done, k.events}, {kGroup, options_.worker_id}, {}});
-        open[c.chunk.job] = calls.size() - 1;
-        it = open.find(c.chunk.job);
+      JobRef ref = c.chunk.ref();
+      auto it = open.find(ref);
+      if (it == open.end() || index[it->second].size() >= kBatch) {
+        calls.push_back(scripts::commit(ref, options_.worker_id));
+        index.emplace_back();
+        it = open.insert_or_assign(ref, calls.size() - 1).first;
       }
-      Call& call = calls[it->second];
-      char duration[32];
-      std::snprintf(duration, sizeof duration, "%.6f", c.duration_seconds);
-      for (std::string v :
-           {c.chunk.entry_id, std::to_string(c.chunk.chunk), std::to_string(c.chunk.attempt),
-            std::string(duration), c.completed_at, c.result_data}) {
-        call.args.push_back(std::move(v));
-      }
-      call.index.push_back(i);
+      scripts::add_commit(calls[it->second], c);
+      index[it->second].push_back(i);
     }
-    std::vector<redis::Command> cmds;
-    for (const auto& call : calls) {
-      cmds.push_back(redis::Connection::evalsha_command(scripts::commit(), call.keys, call.args));
-    }
-    TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
+    TTG_TRY_ASSIGN(auto replies, run_pipelined(client_, calls));
     for (size_t j = 0; j < replies.size(); ++j) {
-      Reply r = replies[j];
+      const Reply& r = replies[j];
       if (r.is_error()) {
         Error e = redis::classify_error_reply(r.str());
-        if (util::starts_with(r.str(), "NOJOB")) {
-          return make_error(ErrorCode::kNotFound, "commit: job '" +
-                                                      completions[calls[j].index[0]].chunk.job +
-                                                      "' does not exist any more");
-        }
-        if (e.code != ErrorCode::kNoScript) return tl::unexpected(e.with_context("commit"));
-        // The script cache was lost (Redis restarted): eval() reloads it. A
-        // commit is idempotent, so running it again is safe.
-        TTG_TRY_ASSIGN(r, client_.eval(scripts::commit(), calls[j].keys, calls[j].args));
+        if (!incarnation_over(e)) return tl::unexpected(e.with_context("commit"));
+        for (size_t i : index[j]) out[i] = CommitOutcome::kStale;
+        continue;
       }
-      if (!r.is_array() || r.size() != calls[j].index.size()) {
+      if (!r.is_array() || r.size() != index[j].size()) {
         return make_error(ErrorCode::kProtocol, "commit: unexpected reply " + r.debug_string());
       }
       for (size_t k = 0; k < r.size(); ++k) {
-        out[calls[j].index[k]] =
+        out[index[j][k]] =
             r[k].as_int().value_or(0) == 1 ? CommitOutcome::kCommitted : CommitOutcome::kDuplicate;
       }
     }
@@ -201,12 +203,8 @@ class RedisStreamQueue final : public WorkQueue {
   }
 
   Result<FailOutcome> fail(const Chunk& chunk, const std::string& error) override {
-    JobKeys k(chunk.job);
-    TTG_TRY_ASSIGN(Reply r,
-                   client_.eval(scripts::fail(),
-                                {k.tasks, k.meta, k.attempts, k.done, k.dead, k.events, k.errors},
-                                {kGroup, chunk.entry_id, std::to_string(chunk.chunk),
-                                 options_.consumer, error, options_.worker_id}));
+    TTG_TRY_ASSIGN(Reply r, scripts::run(client_, scripts::fail(chunk, options_.consumer,
+                                                                options_.worker_id, error)));
     if (!r.is_array() || r.size() != 2) return make_error(ErrorCode::kProtocol, "fail: bad reply");
     FailOutcome out;
     const std::string& kind = r[0].str();
@@ -224,44 +222,257 @@ class RedisStreamQueue final : public WorkQueue {
   }
 
   Status dead_letter(const Chunk& chunk, const std::string& reason) override {
-    JobKeys k(chunk.job);
-    TTG_TRY(client_.eval(scripts::dead_letter(), {k.tasks, k.meta, k.done, k.dead, k.events},
-                         {kGroup, chunk.entry_id, "", "malformed", reason, options_.worker_id}));
+    auto r = scripts::run(client_, scripts::dead_letter(chunk, options_.worker_id, reason));
+    if (!r && incarnation_over(r.error())) return {};
+    if (!r) return tl::unexpected(r.error());
     return {};
   }
 
-  Status release(const std::string& job, const std::vector<std::string>& ids) override {
+  Status release(const JobRef& job, const std::vector<std::string>& ids) override {
     if (ids.empty()) return {};
-    JobKeys k(job);
-    int64_t idle = std::max<int64_t>(options_.lease_ms * 2, 86'400'000);
-    std::vector<std::string> args{kGroup, options_.consumer, std::to_string(idle), "1"};
-    args.insert(args.end(), ids.begin(), ids.end());
-    TTG_TRY(client_.eval(scripts::release(), {k.tasks, k.meta, k.attempts, k.released, k.events},
-                         args));
+    auto r =
+        scripts::run(client_, scripts::hand_over(job, scripts::HandOver::kRelease,
+                                                 options_.consumer, 0, 0, options_.worker_id, ids));
+    if (!r && incarnation_over(r.error())) return {};
+    if (!r) return tl::unexpected(r.error());
+    return {};
+  }
+
+  Result<int64_t> adopt(const JobRef& job, const std::vector<std::string>& held) override {
+    auto r = scripts::run(
+        client_, scripts::hand_over(job, scripts::HandOver::kRestarted, options_.consumer, 0,
+                                    kScanLimit, options_.worker_id, held));
+    if (!r && incarnation_over(r.error())) return 0;
+    if (!r) return tl::unexpected(r.error());
+    return r->as_int().value_or(0);
+  }
+
+  Status refuse(const JobRef& job, const std::string& reason) override {
+    auto r = scripts::run(client_, scripts::refuse(job, options_.consumer, reason));
+    if (!r && incarnation_over(r.error())) return {};
+    if (!r) return tl::unexpected(r.error());
     return {};
   }
 
   Result<bool> retire(const std::string& job) override {
-    TTG_TRY_ASSIGN(Reply r, client_.eval(scripts::retire(), {JobKeys(job).tasks},
-                                         {kGroup, options_.consumer}));
+    TTG_TRY_ASSIGN(Reply r, scripts::run(client_, scripts::retire(job, options_.consumer)));
     return r.as_int().value_or(0) == 1;
+  }
+
+  Status heartbeat(const WorkerInfo& info) override {
+    scripts::HeartbeatArgs a;
+    a.consumer = options_.consumer;
+    a.lease_ms = options_.lease_ms;
+    TTG_TRY(client_.ensure_connected());
+    const int connection = client_.connects();
+    const bool registering = connection != registered_connection_;
+    if (registering) {
+      // A new connection: its id is what others watch (docs/PROTOCOL.md,
+      // "Liveness"), and the server's run id tells a restart.
+      TTG_TRY_ASSIGN(auto r, client_.pipeline({{"CLIENT", "ID"}, {"INFO", "server"}}));
+      if (r[0].is_error() || r[1].is_error()) {
+        return tl::unexpected(redis::classify_error_reply(r[0].is_error() ? r[0].str() : r[1].str())
+                                  .with_context("registering worker"));
+      }
+      a.client_id = std::to_string(r[0].integer());
+      a.server = info_field(r[1].str(), "run_id");
+      nlohmann::json j = {{"host", info.host},
+                          {"pid", info.pid},
+                          {"slots", info.slots},
+                          {"job", info.job},
+                          {"worker", options_.worker_id}};
+      a.info = j.dump();
+      server_ = a.server;
+    }
+    TTG_TRY_ASSIGN(Reply r, scripts::run(client_, scripts::heartbeat(a)));
+    (void)r;
+    // Registered only if the connection that got the id is still the one.
+    if (registering && client_.connects() == connection) registered_connection_ = connection;
+    return {};
+  }
+
+  Status leave() override {
+    TTG_TRY(scripts::run(client_, scripts::unregister(options_.consumer)));
+    return {};
+  }
+
+  Result<SweepReport> sweep(const std::map<JobRef, std::vector<std::string>>& held,
+                            bool as_sweeper) override {
+    SweepReport report;
+    const std::string& me = options_.consumer;
+    TTG_TRY_ASSIGN(
+        auto state,
+        client_.pipeline(
+            {{"TIME"},
+             {"HMGET", kSweepStateKey, "grace_until", "conn_grace_until", "server", "last_ms"},
+             {"ZRANGE", kRingKey, "(" + me, "+", "BYLEX", "LIMIT", "0", "2"},
+             {"ZRANGE", kRingKey, "-", "+", "BYLEX", "LIMIT", "0", "3"}}));
+    for (const auto& r : state) {
+      if (r.is_error()) return tl::unexpected(redis::classify_error_reply(r.str()));
+    }
+    const int64_t now = util::parse_int(state[0][0].str()).value_or(0) * 1000 +
+                        util::parse_int(state[0][1].str()).value_or(0) / 1000;
+    const int64_t grace_until = util::parse_int(state[1][0].str()).value_or(0);
+    const int64_t conn_grace_until = util::parse_int(state[1][1].str()).value_or(0);
+    const std::string server = state[1][2].str();
+    // The server this connection talks to. A registry that names another
+    // one was written before a restart that no heartbeat has reported yet:
+    // every connection it lists is closed, and says nothing about its worker.
+    if (client_.connects() != server_connection_) {
+      TTG_TRY_ASSIGN(Reply info, client_.command({"INFO", "server"}));
+      current_server_ = info_field(info.str(), "run_id");
+      server_connection_ = client_.connects();
+    }
+    const bool restarted_unseen = !server.empty() && server != current_server_;
+    // A silence that no heartbeat has reported yet (this check ran first
+    // after an outage) counts as the grace it is about to open.
+    const int64_t last_ms = util::parse_int(state[1][3].str()).value_or(0);
+    const int64_t silence = last_ms > 0 ? now - last_ms : 0;
+    const bool lease_grace = now < grace_until || restarted_unseen ||
+                             silence > std::max<int64_t>(options_.lease_ms / 2, 1);
+    const bool conn_grace =
+        now < conn_grace_until || restarted_unseen || silence > scripts::kConnectionGapMs;
+    report.grace = lease_grace || conn_grace;
+
+    // The next two workers in the ring after this one (wrapping around).
+    std::vector<std::string> next;
+    for (const auto* list : {&state[2], &state[3]}) {
+      for (const auto& e : list->elements()) {
+        const std::string& name = e.str();
+        if (name != me && next.size() < 2 &&
+            std::find(next.begin(), next.end(), name) == next.end()) {
+          next.push_back(name);
+        }
+      }
+    }
+    if (!next.empty() && !conn_grace) {
+      redis::Command hmget{"HMGET", kWorkersKey};
+      hmget.insert(hmget.end(), next.begin(), next.end());
+      TTG_TRY_ASSIGN(Reply regs, client_.command(hmget));
+      redis::Command list{"CLIENT", "LIST", "ID"};
+      std::vector<std::pair<std::string, std::string>> watched;  // consumer, client id
+      for (size_t i = 0; i < next.size() && i < regs.size(); ++i) {
+        if (regs[i].is_nil()) {
+          // In the ring but not registered: a leftover of an unclean exit.
+          TTG_TRY(scripts::run(client_, scripts::unregister(next[i])));
+          continue;
+        }
+        auto parts = util::split(regs[i].str(), ' ');
+        const std::string id = parts.empty() ? "" : parts[0];
+        const std::string reg_server = parts.size() > 1 ? parts[1] : "";
+        if (reg_server != server) {
+          // Registered with a server that has since restarted, and not again
+          // within the grace period: its worker did not come back.
+          report.gone.push_back(next[i]);
+          continue;
+        }
+        watched.emplace_back(next[i], id);
+        list.push_back(id);
+      }
+      if (!watched.empty()) {
+        TTG_TRY_ASSIGN(Reply clients, client_.command(list));
+        auto alive = client_ids(clients.str());
+        for (const auto& [name, id] : watched) {
+          if (alive.count(id) == 0) report.gone.push_back(name);
+        }
+      }
+      if (!report.gone.empty()) {
+        TTG_TRY_ASSIGN(auto jobs, scan_active());
+        for (const auto& gone : report.gone) {
+          for (const auto& j : jobs) {
+            if (!is_active_state(j.state)) continue;
+            auto r =
+                scripts::run(client_, scripts::hand_over(j.ref, scripts::HandOver::kGone, gone, 0,
+                                                         kScanLimit, options_.worker_id, {}));
+            if (!r && !incarnation_over(r.error())) return tl::unexpected(r.error());
+            if (r) report.handed_over += r->as_int().value_or(0);
+            if (r) TTG_TRY(scripts::run(client_, scripts::retire(j.ref.name, gone)));
+          }
+          TTG_TRY(scripts::run(client_, scripts::unregister(gone)));
+        }
+      }
+    }
+    if (!as_sweeper) return report;
+    TTG_TRY_ASSIGN(
+        Reply lock,
+        scripts::run(client_, scripts::sweep_lock(me, kSweeperTtlFactor * sweep_interval_ms())));
+    if (lock.as_int().value_or(0) != 1) return report;
+    report.sweeper = true;
+    TTG_TRY_ASSIGN(auto jobs, scan_active());
+    for (const auto& j : jobs) {
+      if (is_active_state(j.state)) {
+        if (lease_grace) continue;
+        std::vector<std::string> mine;
+        if (auto it = held.find(j.ref); it != held.end()) mine = it->second;
+        auto r = scripts::run(
+            client_, scripts::hand_over(j.ref, scripts::HandOver::kExpired, "", options_.lease_ms,
+                                        kScanLimit, options_.worker_id, mine));
+        if (!r && !incarnation_over(r.error())) return tl::unexpected(r.error());
+        if (r) report.handed_over += r->as_int().value_or(0);
+        continue;
+      }
+      TTG_TRY_ASSIGN(Reply f, scripts::run(client_, scripts::finalize(j.ref.name)));
+      (void)f;
+      TTG_TRY(client_.command({"SREM", kActiveKey, j.ref.name}));
+      ++report.finalized_jobs;
+    }
+    return report;
   }
 
   const std::string& consumer() const override { return options_.consumer; }
 
  private:
-  Result<const JobSpec*> spec_of(const std::string& job) {
-    auto it = specs_.find(job);
-    if (it == specs_.end()) {
-      TTG_TRY(this->job(job));
-      it = specs_.find(job);
+  // Entries one hand-over call looks at, at most.
+  static constexpr int kScanLimit = 1000;
+  // The sweeper role lasts this many sweep intervals unless renewed.
+  static constexpr int64_t kSweeperTtlFactor = 4;
+
+  int64_t sweep_interval_ms() const { return std::max<int64_t>(250, options_.lease_ms / 4); }
+
+  static std::string info_field(const std::string& info, const std::string& name) {
+    for (const auto& line : util::split(info, '\n')) {
+      if (line.rfind(name + ":", 0) == 0) {
+        std::string v = line.substr(name.size() + 1);
+        while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.pop_back();
+        return v;
+      }
     }
-    return &it->second;
+    return "";
+  }
+
+  // The active list with each job's run and state; members whose meta is
+  // gone are removed from it.
+  Result<std::vector<ActiveJob>> scan_active() {
+    TTG_TRY_ASSIGN(Reply names, client_.command({"SMEMBERS", kActiveKey}));
+    std::vector<ActiveJob> out;
+    if (names.size() == 0) return out;
+    std::vector<redis::Command> cmds;
+    for (const auto& n : names.elements()) {
+      cmds.push_back({"HMGET", JobKeys(n.str()).meta, "state", "run"});
+    }
+    TTG_TRY_ASSIGN(auto states, client_.pipeline(cmds));
+    redis::Command srem{"SREM", kActiveKey};
+    for (size_t i = 0; i < states.size(); ++i) {
+      if (!states[i].is_array() || states[i].size() != 2) continue;
+      if (states[i][0].is_nil()) {
+        srem.push_back(names[i].str());
+        continue;
+      }
+      out.push_back(ActiveJob{{names[i].str(), states[i][1].is_nil() ? "" : states[i][1].str()},
+                              states[i][0].str()});
+    }
+    if (srem.size() > 2) TTG_TRY(client_.command(srem));
+    std::sort(out.begin(), out.end(),
+              [](const ActiveJob& a, const ActiveJob& b) { return a.ref < b.ref; });
+    return out;
   }
 
   redis::Client client_;
   QueueOptions options_;
-  std::map<std::string, JobSpec> specs_;
+  int registered_connection_ = -1;  // heartbeat(): the connection registered
+  std::string server_;
+  int server_connection_ = -1;  // sweep(): the connection current_server_ is of
+  std::string current_server_;
 };
 
 }  // namespace
@@ -276,6 +487,9 @@ Result<SubmitReport> JobStore::submit(const std::string& name, const JobSpec& sp
                                       const SubmitOptions& options) {
   TTG_TRY(validate_job_name(name));
   TTG_TRY(spec.validate());
+  if (options.retain_ms < 0) {
+    return make_error(ErrorCode::kInvalidArgument, "retention must not be negative");
+  }
   auto started = std::chrono::steady_clock::now();
   JobKeys k(name);
   SubmitReport report;
@@ -285,16 +499,42 @@ Result<SubmitReport> JobStore::submit(const std::string& name, const JobSpec& sp
     TTG_TRY(remove(name));
   }
   const int64_t total = spec.total_chunks();
-  TTG_TRY_ASSIGN(Reply created, client_.eval(scripts::create(), {k.meta, k.tasks},
-                                             {kGroup, "name", name, "spec", spec.to_json().dump(),
-                                              "total_chunks", std::to_string(total), "total_params",
-                                              std::to_string(spec.total_params), "chunk_size",
-                                              std::to_string(spec.chunk_size), "max_attempts",
-                                              std::to_string(spec.max_attempts)}));
+  JobRef ref{name, generate_run_id()};
+  TTG_TRY_ASSIGN(
+      Reply created,
+      scripts::run(client_, scripts::create(name, ref.run,
+                                            {"name", name, "spec", spec.to_json().dump(),
+                                             "total_chunks", std::to_string(total), "total_params",
+                                             std::to_string(spec.total_params), "chunk_size",
+                                             std::to_string(spec.chunk_size), "max_attempts",
+                                             std::to_string(spec.max_attempts), "retain_ms",
+                                             std::to_string(options.retain_ms)})));
+  if (!created.is_array() || created.size() < 3) {
+    return make_error(ErrorCode::kProtocol, "create: unexpected reply " + created.debug_string());
+  }
   int64_t next = 0;
-  if (created.integer() == 0) {
-    TTG_TRY_ASSIGN(Reply state, client_.command({"HGET", k.meta, "state"}));
-    if (state.str() != "submitting") {
+  std::string created_at;
+  if (created[0].integer() == 0) {
+    // The name is taken. The same spec continues or is left alone; another
+    // spec is refused, naming what differs, with nothing written.
+    const std::string stored_text = created[1].str();
+    const std::string state = created[2].str();
+    ref.run = created.size() > 3 ? created[3].str() : "";
+    nlohmann::json j = nlohmann::json::parse(stored_text, nullptr, false);
+    auto stored = j.is_discarded() ? Result<JobSpec>(make_error(ErrorCode::kProtocol, "not JSON"))
+                                   : JobSpec::from_json(j);
+    std::vector<std::string> diff =
+        stored ? spec_differences(*stored, spec)
+               : std::vector<std::string>{"spec: the stored one cannot be read (" +
+                                          stored.error().message + ")"};
+    if (!diff.empty()) {
+      std::string msg = "job '" + name + "' exists (" + state + ") with a different spec: ";
+      for (size_t i = 0; i < diff.size(); ++i) msg += (i ? "; " : "") + diff[i];
+      msg += ". Nothing was changed; use another --job name, or --force to replace it";
+      return make_error(ErrorCode::kAlreadyExists, msg);
+    }
+    report.run = ref.run;
+    if (state != "submitting") {
       report.outcome = SubmitOutcome::kExists;
       return report;
     }
@@ -302,58 +542,54 @@ Result<SubmitReport> JobStore::submit(const std::string& name, const JobSpec& sp
     // IDs name chunks, so the stream's last ID says where to go on.
     TTG_TRY_ASSIGN(Reply last, client_.command({"XREVRANGE", k.tasks, "+", "-", "COUNT", "1"}));
     if (last.size() == 1) {
-      auto ms = util::parse_int(util::split(last[0][0].str(), '-')[0]);
-      next = ms.value_or(0);
+      auto c = chunk_of_entry_id(last[0][0].str(), total);
+      next = c ? *c + 1 : 0;
     }
+    TTG_TRY_ASSIGN(Reply created_ms, client_.command({"HGET", k.meta, "created_ms"}));
+    created_at = iso8601(util::parse_int(created_ms.str()).value_or(0));
     report.outcome = SubmitOutcome::kResumed;
+  } else {
+    created_at = created[2].str();
+    TTG_TRY(client_.pipeline({{"ZADD", kRegistryKey, std::to_string(created[1].integer()), name},
+                              {"SADD", kActiveKey, name}}));
   }
-  TTG_TRY(client_.command({"ZADD", kRegistryKey, "NX", std::to_string(unix_ms()), name}));
-  const std::string created_at = iso8601_now();
+  report.run = ref.run;
+  TTG_TRY(client_.command({"SADD", kActiveKey, name}));
   const int64_t batch = std::max(1, options.batch);
   // Lua numbers are doubles: exact for indices below 2^53. Larger spaces
   // send every entry from here.
   const bool server_side = spec.total_params < (int64_t{1} << 53);
-  if (server_side && scripts::add_tasks().sha().empty()) {
-    TTG_TRY(load(client_, scripts::add_tasks()));
-  }
+  std::vector<scripts::Call> calls;
   std::vector<redis::Command> cmds;
   const int64_t per_round_trip = server_side ? batch * 8 : batch;
   for (int64_t c = next; c < total; c += per_round_trip) {
-    cmds.clear();
     int64_t end = std::min(total, c + per_round_trip);
-    for (int64_t i = c; i < end;) {
-      if (server_side) {
-        int64_t to = std::min(end, i + batch);
-        cmds.push_back(redis::Connection::evalsha_command(
-            scripts::add_tasks(), {k.tasks},
-            {name, created_at, std::to_string(spec.chunk_size), std::to_string(spec.total_params),
-             std::to_string(total), std::to_string(i), std::to_string(to)}));
-        i = to;
-      } else {
+    std::vector<Reply> replies;
+    if (server_side) {
+      calls.clear();
+      for (int64_t i = c; i < end; i = std::min(end, i + batch)) {
+        calls.push_back(scripts::add_tasks(name, created_at, spec, i, std::min(end, i + batch)));
+      }
+      TTG_TRY_ASSIGN(replies, run_pipelined(client_, calls));
+    } else {
+      cmds.clear();
+      for (int64_t i = c; i < end; ++i) {
         redis::Command cmd{"XADD", k.tasks, entry_id_for_chunk(i)};
         auto fields = task_fields(name, spec, i, created_at);
         cmd.insert(cmd.end(), fields.begin(), fields.end());
         cmds.push_back(std::move(cmd));
-        ++i;
       }
+      TTG_TRY_ASSIGN(replies, client_.pipeline(cmds));
     }
-    TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
-    for (size_t j = 0; j < replies.size(); ++j) {
-      if (!replies[j].is_error()) continue;
-      if (server_side && util::starts_with(replies[j].str(), "NOSCRIPT")) {
-        // The script's SHA1 was learnt from another server, or this one lost
-        // its cache: the call ran nothing, and eval() loads the script and
-        // runs it. (EVALSHA, SHA1, 1, key, args...)
-        const redis::Command& cmd = cmds[j];
-        TTG_TRY(client_.eval(scripts::add_tasks(), {cmd[3]}, {cmd.begin() + 4, cmd.end()}));
-        continue;
+    for (const auto& r : replies) {
+      if (r.is_error()) {
+        return tl::unexpected(
+            redis::classify_error_reply(r.str()).with_context("adding tasks to " + k.tasks));
       }
-      return tl::unexpected(
-          redis::classify_error_reply(replies[j].str()).with_context("adding tasks to " + k.tasks));
     }
     report.chunks_written += end - c;
   }
-  TTG_TRY(client_.eval(scripts::finish_submit(), {k.meta}, {}));
+  TTG_TRY(scripts::run(client_, scripts::finish_submit(ref)));
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
@@ -371,7 +607,8 @@ Result<JobStatus> JobStore::status(const std::string& name) {
   TTG_TRY_ASSIGN(auto replies, client_.pipeline({{"HGETALL", k.meta},
                                                  {"XPENDING", k.tasks, kGroup},
                                                  {"XLEN", k.results},
-                                                 {"XLEN", k.dead}}));
+                                                 {"XLEN", k.dead},
+                                                 {"HGETALL", k.refused}}));
   if (replies[0].size() == 0) {
     return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
   }
@@ -395,6 +632,9 @@ Result<JobStatus> JobStore::status(const std::string& name) {
   s.created_ms = field_int(m, "created_ms");
   s.first_claim_ms = field_int(m, "first_claim_ms");
   s.finished_ms = field_int(m, "finished_ms");
+  s.expires_ms = field_int(m, "expires_ms");
+  s.run = m["run"];
+  for (auto& [f, v] : field_pairs(replies[4])) s.refused[f] = v;
   // XPENDING summary: [count, min, max, [[consumer, count], ...]]; an error
   // reply (no group) leaves in_flight empty.
   const Reply& p = replies[1];
@@ -440,22 +680,23 @@ Result<std::vector<ResultRecord>> JobStore::events(const std::string& name,
   return records(all);
 }
 
-Status JobStore::cancel(const std::string& name) {
-  JobKeys k(name);
-  TTG_TRY_ASSIGN(Reply exists, client_.command({"EXISTS", k.meta}));
-  if (exists.integer() == 0) {
+Result<CancelOutcome> JobStore::cancel(const std::string& name) {
+  TTG_TRY(validate_job_name(name));
+  auto r = scripts::run(client_, scripts::cancel(name));
+  if (!r && r.error().code == ErrorCode::kNotFound) {
     return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
   }
-  TTG_TRY(client_.command(
-      {"HSET", k.meta, "state", "cancelled", "finished_ms", std::to_string(unix_ms())}));
-  return {};
+  if (!r) return tl::unexpected(r.error());
+  if (r->str() == "complete") return CancelOutcome::kWasComplete;
+  if (r->str() == "was_cancelled") return CancelOutcome::kWasCancelled;
+  return CancelOutcome::kCancelled;
 }
 
 Status JobStore::remove(const std::string& name) {
   JobKeys k(name);
   redis::Command del{"DEL"};
   for (auto& key : k.all()) del.push_back(key);
-  TTG_TRY(client_.pipeline({del, {"ZREM", kRegistryKey, name}}));
+  TTG_TRY(client_.pipeline({del, {"ZREM", kRegistryKey, name}, {"SREM", kActiveKey, name}}));
   return {};
 }
 
@@ -505,7 +746,10 @@ Result<int64_t> JobStore::delete_keys(const std::vector<std::string>& keys) {
     }
     if (unlink.size() > 1) cmds.push_back(std::move(unlink));
   }
-  for (const auto& job : jobs) cmds.push_back({"ZREM", kRegistryKey, job});
+  for (const auto& job : jobs) {
+    cmds.push_back({"ZREM", kRegistryKey, job});
+    cmds.push_back({"SREM", kActiveKey, job});
+  }
   if (cmds.empty()) return 0;
   TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
   for (size_t i = 0; i < replies.size(); ++i) {
@@ -554,22 +798,20 @@ Result<JobStore::RecoverReport> JobStore::recover(int64_t lease_ms) {
         if (c[i].str() == "idle") idle = c[i + 1].as_int().value_or(0);
       }
       const std::string& consumer = f["name"];
-      if (idle < lease_ms) continue;
+      if (idle < lease_ms || consumer == kHandedBack) continue;
       if (pending > 0) {
-        TTG_TRY_ASSIGN(Reply ids, client_.command({"XPENDING", k.tasks, kGroup, "-", "+",
-                                                   std::to_string(pending), consumer}));
-        std::vector<std::string> args{
-            kGroup, consumer, std::to_string(std::max<int64_t>(lease_ms * 2, 86'400'000)), "0"};
-        for (const auto& e : ids.elements()) args.push_back(e[0].str());
+        TTG_TRY_ASSIGN(Reply run, client_.command({"HGET", k.meta, "run"}));
+        JobRef ref{name, run.is_nil() ? "" : run.str()};
         TTG_TRY_ASSIGN(Reply n,
-                       client_.eval(scripts::release(),
-                                    {k.tasks, k.meta, k.attempts, k.released, k.events}, args));
+                       scripts::run(client_, scripts::hand_over(
+                                                 ref, scripts::HandOver::kRecover, consumer, 0,
+                                                 static_cast<int>(pending), "ttg recover", {})));
         report.chunks_handed_back += n.integer();
         report.lines.push_back("job " + name + ": handed back " + std::to_string(n.integer()) +
                                " chunks of gone consumer " + consumer + " (idle " +
                                std::to_string(idle / 1000) + " s)");
       }
-      TTG_TRY_ASSIGN(Reply gone, client_.eval(scripts::retire(), {k.tasks}, {kGroup, consumer}));
+      TTG_TRY_ASSIGN(Reply gone, scripts::run(client_, scripts::retire(name, consumer)));
       if (gone.as_int().value_or(0) == 1) {
         ++report.consumers_deleted;
         report.lines.push_back("job " + name + ": deleted consumer " + consumer +

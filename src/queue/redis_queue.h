@@ -17,7 +17,8 @@
 namespace ttg::queue {
 
 struct QueueOptions {
-  // Consumer name in the group (stable: pod name, else host-pid).
+  // Consumer name in the group (stable: pod name, else host-pid). Must not
+  // start with "ttg:" (the queue's own consumers).
   std::string consumer;
   // Worker name written into results and events. Default: the consumer.
   std::string worker_id;
@@ -32,6 +33,9 @@ std::unique_ptr<WorkQueue> make_redis_queue(const redis::Options& redis, QueueOp
 struct SubmitOptions {
   // Replace an existing job of the same name (its keys are deleted first).
   bool force = false;
+  // How long a finished job's keys stay in Redis (ms); 0 = for ever.
+  // Default 7 days.
+  int64_t retain_ms = 7LL * 24 * 3600 * 1000;
   // XADDs per pipelined round trip. Default 2000.
   int batch = 2000;
 };
@@ -40,9 +44,12 @@ enum class SubmitOutcome { kCreated, kExists, kReplaced, kResumed };
 
 struct SubmitReport {
   SubmitOutcome outcome = SubmitOutcome::kCreated;
+  std::string run;  // the incarnation's run id
   int64_t chunks_written = 0;
   double seconds = 0;
 };
+
+enum class CancelOutcome { kCancelled, kWasComplete, kWasCancelled };
 
 // Everything `ttg status` shows of a job.
 struct JobStatus {
@@ -52,8 +59,14 @@ struct JobStatus {
   int64_t total_chunks = 0, done = 0, dead = 0, duplicates = 0, takeovers = 0, retries = 0,
           released = 0, malformed = 0;
   int64_t created_ms = 0, first_claim_ms = 0, finished_ms = 0;
-  // Chunks in flight per consumer (the group's pending list).
+  // When a finished job's keys expire (ms, Redis's clock); 0 = not set.
+  int64_t expires_ms = 0;
+  std::string run;  // the current incarnation
+  // Chunks in flight per consumer (the group's pending list); handed-back
+  // chunks waiting for a claim are under kHandedBack.
   std::map<std::string, int64_t> in_flight;
+  // Workers that will not serve this job, and why.
+  std::map<std::string, std::string> refused;
   int64_t results_len = 0, dead_len = 0;
 };
 
@@ -68,9 +81,12 @@ class JobStore {
  public:
   explicit JobStore(const redis::Options& redis);
 
-  // Creates job `name` with `spec` and writes its chunks. An existing job is
-  // left alone (kExists) unless `force`; a job whose submission was cut short
-  // (state submitting) is completed (kResumed).
+  // Creates job `name` with `spec` (a new incarnation: a fresh run id) and
+  // writes its chunks. With `force`, an existing job is deleted first
+  // (kReplaced). Otherwise an existing job with an identical spec is left
+  // alone (kExists), or completed when its submission was cut short
+  // (kResumed); one with another spec is kAlreadyExists, naming what
+  // differs, and nothing is written.
   [[nodiscard]] Result<SubmitReport> submit(const std::string& name, const JobSpec& spec,
                                             const SubmitOptions& options);
   // All jobs in the registry, oldest first.
@@ -83,9 +99,10 @@ class JobStore {
                                        const std::function<void(const ResultRecord&)>& sink);
   // Dead-letter entries, in order.
   [[nodiscard]] Result<std::vector<ResultRecord>> dead_letters(const std::string& name);
-  // Marks the job cancelled: workers stop claiming and computing it.
-  [[nodiscard]] Status cancel(const std::string& name);
-  // Deletes every key of the job and its registry entry.
+  // Marks the job cancelled: workers stop claiming and computing it. A
+  // finished job is left as it is (kWasComplete, kWasCancelled).
+  [[nodiscard]] Result<CancelOutcome> cancel(const std::string& name);
+  // Deletes every key of the job and its registry entries.
   [[nodiscard]] Status remove(const std::string& name);
   // Recent events (takeovers, duplicates, ...) after stream ID `after`.
   [[nodiscard]] Result<std::vector<ResultRecord>> events(const std::string& name,

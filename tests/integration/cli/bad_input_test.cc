@@ -137,13 +137,15 @@ class BadInputTest : public testing::RedisTest {
     spec.total_params = 20;
     spec.chunk_size = 5;
     queue::JobStore store(server_->options());
-    auto sub = store.submit("live", spec, queue::SubmitOptions{false, 2000});
+    auto sub = store.submit("live", spec, {});
     ASSERT_TRUE(sub) << sub.error().message;
     auto q = queue::make_redis_queue(server_->options(), {"seed-worker", "seed-worker", 60000});
-    auto claimed = q->claim("live", 2);
+    auto view = q->job("live");
+    ASSERT_TRUE(view) << view.error().message;
+    auto claimed = q->claim(view->ref(), view->spec, 2);
     ASSERT_TRUE(claimed) << claimed.error().message;
     ASSERT_EQ(claimed->size(), 2u);
-    queue::Completion done{(*claimed)[0], 0.01, iso8601_now(), "[{\"param_index\":0}]"};
+    queue::Completion done{(*claimed)[0], 0.01, "[{\"param_index\":0}]"};
     auto committed = q->commit({done});
     ASSERT_TRUE(committed) << committed.error().message;
     auto conn = connect();

@@ -85,7 +85,13 @@ TEST_F(CleanupRecoverTest, WithoutForceOrTerminalNothingIsDeleted) {
 TEST_F(CleanupRecoverTest, RecoverHandsBackChunksOfGoneWorkersAndRecreatesGroups) {
   // A worker "w-dead" claimed a chunk of a and died.
   auto dead = queue::make_redis_queue(server_->options(), {"w-dead", "w-dead", 100});
-  auto claimed = dead->claim("a", 1);
+  auto claim = [](queue::WorkQueue& q, const std::string& job, int n) {
+    auto v = q.job(job);
+    EXPECT_TRUE(v) << v.error().message;
+    return v ? q.claim(v->ref(), v->spec, n)
+             : Result<std::vector<queue::Chunk>>(tl::unexpected(v.error()));
+  };
+  auto claimed = claim(*dead, "a", 1);
   ASSERT_TRUE(claimed && claimed->size() == 1);
   // b lost its consumer group (e.g. restored from an old snapshot).
   auto conn = connect();
@@ -100,12 +106,12 @@ TEST_F(CleanupRecoverTest, RecoverHandsBackChunksOfGoneWorkersAndRecreatesGroups
   EXPECT_NE(r.out.find("job b: recreated consumer group"), std::string::npos) << r.out;
   // Any worker now claims the handed-back chunk at once, and b works again.
   auto live = queue::make_redis_queue(server_->options(), {"w-live", "w-live", 60000});
-  auto got = live->claim("a", 1);
+  auto got = claim(*live, "a", 1);
   ASSERT_TRUE(got);
   ASSERT_EQ(got->size(), 1u);
   EXPECT_EQ((*got)[0].chunk, (*claimed)[0].chunk);
   EXPECT_EQ((*got)[0].attempt, 2) << "a dead worker's attempt counts";
-  auto b = live->claim("b", 2);
+  auto b = claim(*live, "b", 2);
   ASSERT_TRUE(b) << b.error().message;
   EXPECT_EQ(b->size(), 2u);
 }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "queue/codec.h"
@@ -22,6 +24,7 @@ class QueueProtocolTest : public RedisTest {
     RedisTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     store_ = std::make_unique<JobStore>(server_->options());
+    store_view_ = consumer("viewer", 10000);
   }
 
   JobSpec spec(int64_t params, int64_t chunk, int max_attempts = 3) {
@@ -38,7 +41,77 @@ class QueueProtocolTest : public RedisTest {
   }
 
   Completion completion(const Chunk& c) {
-    return Completion{c, 0.001, iso8601_now(), "[{\"param\":" + std::to_string(c.begin) + "}]"};
+    return Completion{c, 0.001, "[{\"param\":" + std::to_string(c.begin) + "}]"};
+  }
+
+  // The job's current incarnation as a worker sees it.
+  JobView view(const std::string& job) {
+    auto v = store_view_->job(job);
+    EXPECT_TRUE(v) << v.error().message;
+    return v ? *v : JobView{};
+  }
+  JobRef ref(const std::string& job) { return view(job).ref(); }
+
+  Result<std::vector<Chunk>> claim(WorkQueue& q, const std::string& job, int n) {
+    JobView v = view(job);
+    return q.claim(v.ref(), v.spec, n);
+  }
+
+  // One sweep as the sweeper (expired leases handed over), then a claim.
+  std::vector<Chunk> sweep_and_claim(WorkQueue& q, const std::string& job, int n) {
+    auto sw = q.sweep({}, true);
+    EXPECT_TRUE(sw) << sw.error().message;
+    auto r = claim(q, job, n);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : std::vector<Chunk>{};
+  }
+
+  // Every key of Redis with its type, TTL and contents, in a canonical form
+  // (DUMP is not: a hash being rehashed dumps its fields in another order
+  // after a mere read). "Redis left as it was" is this map unchanged.
+  std::map<std::string, std::string> dump_all() {
+    auto conn = connect();
+    std::map<std::string, std::string> out;
+    auto keys = conn.command({"KEYS", "*"});
+    EXPECT_TRUE(keys);
+    if (!keys) return out;
+    for (const auto& k : keys->elements()) {
+      const std::string key = k.str();
+      auto type = conn.command({"TYPE", key});
+      std::string t = type ? type->str() : "?";
+      redis::Command read;
+      if (t == "hash") read = {"HGETALL", key};
+      if (t == "string") read = {"GET", key};
+      if (t == "set") read = {"SMEMBERS", key};
+      if (t == "zset") read = {"ZRANGE", key, "0", "-1", "WITHSCORES"};
+      if (t == "list") read = {"LRANGE", key, "0", "-1"};
+      if (t == "stream") read = {"XRANGE", key, "-", "+"};
+      std::string content = t;
+      if (!read.empty()) {
+        auto r = conn.command(read);
+        std::vector<std::string> parts;
+        if (r && r->is_array() && t == "hash") {
+          for (size_t i = 0; i + 1 < r->size(); i += 2) {
+            parts.push_back((*r)[i].str() + "=" + (*r)[i + 1].str());
+          }
+          std::sort(parts.begin(), parts.end());
+        } else if (r && r->is_array() && t == "set") {
+          for (const auto& e : r->elements()) parts.push_back(e.str());
+          std::sort(parts.begin(), parts.end());
+        } else if (r) {
+          parts.push_back(r->debug_string());
+        }
+        for (const auto& p : parts) content += "|" + p;
+      }
+      if (t == "stream") {
+        auto groups = conn.command({"XINFO", "GROUPS", key});
+        if (groups) content += "|groups:" + groups->debug_string();
+      }
+      auto ttl = conn.command({"PTTL", key});
+      content += "|ttl:" + std::to_string(ttl && ttl->integer() > 0 ? 1 : ttl ? ttl->integer() : 0);
+      out[key] = content;
+    }
+    return out;
   }
 
   JobStatus status(const std::string& job) {
@@ -55,6 +128,7 @@ class QueueProtocolTest : public RedisTest {
   }
 
   std::unique_ptr<JobStore> store_;
+  std::unique_ptr<WorkQueue> store_view_;
 };
 
 TEST_F(QueueProtocolTest, SubmitWritesOneEntryPerChunkWithPrototypeFields) {
@@ -117,16 +191,55 @@ TEST_F(QueueProtocolTest, SubmissionCutShortIsResumedWhereItStopped) {
   EXPECT_EQ(status("j").state, JobState::kPending);
 }
 
-TEST_F(QueueProtocolTest, ResubmitIsANoOpAndForceReplaces) {
-  ASSERT_TRUE(store_->submit("j1", spec(100, 10), {}));
-  auto again = store_->submit("j1", spec(500, 10), {});
-  ASSERT_TRUE(again);
+TEST_F(QueueProtocolTest, ResubmitWithTheSameSpecIsANoOpAndForceReplaces) {
+  auto first = store_->submit("j1", spec(100, 10), {});
+  ASSERT_TRUE(first);
+  auto again = store_->submit("j1", spec(100, 10), {});
+  ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(again->outcome, SubmitOutcome::kExists);
+  EXPECT_EQ(again->run, first->run);
   EXPECT_EQ(status("j1").total_chunks, 10);
-  auto forced = store_->submit("j1", spec(500, 10), SubmitOptions{true, 2000});
+  SubmitOptions force;
+  force.force = true;
+  auto forced = store_->submit("j1", spec(500, 10), force);
   ASSERT_TRUE(forced);
   EXPECT_EQ(forced->outcome, SubmitOutcome::kReplaced);
+  EXPECT_NE(forced->run, first->run) << "each submission is a new incarnation";
   EXPECT_EQ(status("j1").total_chunks, 50);
+  EXPECT_EQ(status("j1").run, forced->run);
+}
+
+// Failure 6: another spec under a taken name is refused, naming what
+// differs, and Redis is left exactly as it was.
+TEST_F(QueueProtocolTest, ResubmitWithAnotherSpecIsRefusedAndWritesNothing) {
+  ASSERT_TRUE(store_->submit("j", spec(100, 10), {}));
+  auto before = dump_all();
+  JobSpec other = spec(100, 20);
+  other.args = {{"work_ms", 5}};
+  auto r = store_->submit("j", other, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(r.error().message.find("chunk_size: 10 stored, 20 given"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("args.work_ms"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("--force"), std::string::npos) << r.error().message;
+  EXPECT_EQ(dump_all(), before);
+}
+
+TEST_F(QueueProtocolTest, CutShortSubmissionIsNotResumedWithAnotherSpec) {
+  ASSERT_TRUE(store_->submit("j", spec(100, 1), {}));
+  auto conn = connect();
+  redis::Command del{"XDEL", JobKeys("j").tasks};
+  for (int64_t c = 40; c < 100; ++c) del.push_back(entry_id_for_chunk(c));
+  ASSERT_TRUE(conn.command(del));
+  ASSERT_TRUE(conn.command({"XSETID", JobKeys("j").tasks, entry_id_for_chunk(39)}));
+  ASSERT_TRUE(conn.command({"HSET", JobKeys("j").meta, "state", "submitting"}));
+  auto before = dump_all();
+  auto r = store_->submit("j", spec(100, 2), {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(r.error().message.find("(submitting)"), std::string::npos) << r.error().message;
+  EXPECT_EQ(dump_all(), before);
 }
 
 TEST_F(QueueProtocolTest, TwoJobsSideBySideKeepTheirOwnKeysAndCounters) {
@@ -134,7 +247,7 @@ TEST_F(QueueProtocolTest, TwoJobsSideBySideKeepTheirOwnKeysAndCounters) {
   ASSERT_TRUE(store_->submit("b", spec(50, 10), {}));
   auto q = consumer("w1", 10000);
   for (const std::string job : {"a", "b"}) {
-    auto chunks = q->claim(job, 100);
+    auto chunks = claim(*q, job, 100);
     ASSERT_TRUE(chunks) << chunks.error().message;
     std::vector<Completion> done;
     for (auto& c : *chunks) done.push_back(completion(c));
@@ -153,30 +266,27 @@ TEST_F(QueueProtocolTest, ExpiredLeaseIsTakenOverAndTheLateCommitIsADuplicate) {
   ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
   auto a = consumer("a", 200);
   auto b = consumer("b", 200);
-  auto claimed = a->claim("j", 1);
+  auto claimed = claim(*a, "j", 1);
   ASSERT_TRUE(claimed);
   ASSERT_EQ(claimed->size(), 1u);
   Chunk held = (*claimed)[0];
   EXPECT_EQ(held.attempt, 1);
 
-  // While a's lease is fresh, b cannot take it.
-  auto early = b->reclaim("j", 1, {});
-  ASSERT_TRUE(early);
-  EXPECT_TRUE(early->empty());
+  // While a's lease is fresh, the sweeper leaves it alone.
+  EXPECT_TRUE(sweep_and_claim(*b, "j", 1).empty());
 
   std::vector<Chunk> taken;
   ASSERT_TRUE(wait_until([&] {
-    auto r = b->reclaim("j", 1, {});
-    if (r && !r->empty()) taken = *r;
+    taken = sweep_and_claim(*b, "j", 1);
     return !taken.empty();
   }));
   EXPECT_EQ(taken[0].chunk, held.chunk);
   EXPECT_EQ(taken[0].previous_owner, "a");
-  EXPECT_GE(taken[0].idle_ms, 200);
+  EXPECT_EQ(taken[0].takeover_reason, "lease expired");
   EXPECT_EQ(taken[0].attempt, 2);
 
   // a's renewal now reports the chunk lost.
-  auto lost = a->renew("j", {held.entry_id});
+  auto lost = a->renew(ref("j"), {held.entry_id});
   ASSERT_TRUE(lost);
   EXPECT_EQ(*lost, std::vector<std::string>{held.entry_id});
 
@@ -195,24 +305,44 @@ TEST_F(QueueProtocolTest, ExpiredLeaseIsTakenOverAndTheLateCommitIsADuplicate) {
   EXPECT_EQ(results("j").size(), 1u);
 }
 
+// A worker whose chunk was handed over but not yet claimed by anyone (it was
+// only slow) takes it back with its next renewal: no attempt is spent.
+TEST_F(QueueProtocolTest, SlowOwnerTakesBackAHandedOverChunkNobodyClaimed) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
+  auto a = consumer("a", 200);
+  auto b = consumer("b", 200);
+  auto claimed = claim(*a, "j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  ASSERT_TRUE(wait_until([&] {
+    auto sw = b->sweep({}, true);
+    return sw && sw->handed_over == 1;
+  }));
+  auto lost = a->renew(ref("j"), {(*claimed)[0].entry_id});
+  ASSERT_TRUE(lost);
+  EXPECT_TRUE(lost->empty()) << "the owner took its chunk back";
+  auto none = claim(*b, "j", 1);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(status("j").takeovers, 0);
+  EXPECT_EQ(status("j").in_flight.at("a"), 1);
+}
+
 TEST_F(QueueProtocolTest, RenewKeepsTheLeaseAlive) {
   ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
   auto a = consumer("a", 300);
   auto b = consumer("b", 300);
-  auto claimed = a->claim("j", 1);
+  auto claimed = claim(*a, "j", 1);
   ASSERT_TRUE(claimed && claimed->size() == 1);
   const std::string id = (*claimed)[0].entry_id;
   // Renew for three lease lengths; b must never get the chunk.
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(900);
   int renewals = 0;
   while (std::chrono::steady_clock::now() < until) {
-    auto lost = a->renew("j", {id});
+    auto lost = a->renew(ref("j"), {id});
     ASSERT_TRUE(lost);
     ASSERT_TRUE(lost->empty());
     ++renewals;
-    auto r = b->reclaim("j", 1, {});
-    ASSERT_TRUE(r);
-    ASSERT_TRUE(r->empty()) << "chunk taken over despite renewals";
+    ASSERT_TRUE(sweep_and_claim(*b, "j", 1).empty()) << "chunk taken over despite renewals";
     wait_until([] { return false; }, std::chrono::milliseconds(50));
   }
   EXPECT_GT(renewals, 3);
@@ -221,7 +351,7 @@ TEST_F(QueueProtocolTest, RenewKeepsTheLeaseAlive) {
 TEST_F(QueueProtocolTest, KernelFailuresAreRetriedThenDeadLettered) {
   ASSERT_TRUE(store_->submit("j", spec(10, 10, 3), {}));
   auto a = consumer("a", 10000);
-  auto claimed = a->claim("j", 1);
+  auto claimed = claim(*a, "j", 1);
   ASSERT_TRUE(claimed && claimed->size() == 1);
   Chunk c = (*claimed)[0];
   auto f1 = a->fail(c, "boom 1");
@@ -252,23 +382,22 @@ TEST_F(QueueProtocolTest, KernelFailuresAreRetriedThenDeadLettered) {
   EXPECT_EQ(results("j").size(), 0u);
 }
 
-TEST_F(QueueProtocolTest, ChunkThatKeepsLosingItsWorkersIsDeadLetteredByReclaim) {
+TEST_F(QueueProtocolTest, ChunkThatKeepsLosingItsWorkersIsDeadLettered) {
   ASSERT_TRUE(store_->submit("j", spec(10, 10, 2), {}));
   auto a = consumer("a", 100);
   auto b = consumer("b", 100);
   auto c = consumer("c", 100);
-  ASSERT_TRUE(a->claim("j", 1));  // attempt 1; a "dies"
+  ASSERT_TRUE(claim(*a, "j", 1));  // attempt 1; a "dies"
   std::vector<Chunk> taken;
   ASSERT_TRUE(wait_until([&] {
-    auto r = b->reclaim("j", 1, {});
-    if (r && !r->empty()) taken = *r;
+    taken = sweep_and_claim(*b, "j", 1);
     return !taken.empty();
   }));
   EXPECT_EQ(taken[0].attempt, 2);  // b "dies" too
   // c finds the lease expired again: a third attempt is over the limit.
   ASSERT_TRUE(wait_until([&] {
-    auto r = c->reclaim("j", 1, {});
-    EXPECT_TRUE(r && r->empty()) << "a chunk past its attempts must not be handed out";
+    auto r = sweep_and_claim(*c, "j", 1);
+    EXPECT_TRUE(r.empty()) << "a chunk past its attempts must not be handed out";
     return status("j").dead == 1;
   }));
   auto dead = store_->dead_letters("j");
@@ -284,7 +413,7 @@ TEST_F(QueueProtocolTest, MalformedEntryIsDeadLetteredAndDoesNotCount) {
   // Someone else's entry, with an automatic ID.
   ASSERT_TRUE(conn.command({"XADD", JobKeys("j").tasks, "*", "hello", "world"}));
   auto a = consumer("a", 10000);
-  auto claimed = a->claim("j", 10);
+  auto claimed = claim(*a, "j", 10);
   ASSERT_TRUE(claimed);
   ASSERT_EQ(claimed->size(), 3u);
   int malformed = 0;
@@ -312,10 +441,10 @@ TEST_F(QueueProtocolTest, ReleasedChunkIsClaimedAtOnceByAnotherWorker) {
   ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
   auto a = consumer("a", 60000);
   auto b = consumer("b", 60000);
-  auto claimed = a->claim("j", 1);
+  auto claimed = claim(*a, "j", 1);
   ASSERT_TRUE(claimed && claimed->size() == 1);
-  ASSERT_TRUE(a->release("j", {(*claimed)[0].entry_id}));
-  auto got = b->claim("j", 1);
+  ASSERT_TRUE(a->release(ref("j"), {(*claimed)[0].entry_id}));
+  auto got = claim(*b, "j", 1);
   ASSERT_TRUE(got);
   ASSERT_EQ(got->size(), 1u);
   EXPECT_EQ((*got)[0].chunk, (*claimed)[0].chunk);
@@ -323,28 +452,98 @@ TEST_F(QueueProtocolTest, ReleasedChunkIsClaimedAtOnceByAnotherWorker) {
   EXPECT_EQ(status("j").released, 1);
 }
 
-TEST_F(QueueProtocolTest, DeletedEntryIsDeadLetteredByReclaim) {
+// Failure 3, in its three places: an entry deleted before anyone read it,
+// while a live worker holds it, and after a hand-back. Each is dead-lettered
+// as `deleted` and the job completes.
+TEST_F(QueueProtocolTest, EntryDeletedBeforeAnyWorkerReadItIsDeadLettered) {
+  ASSERT_TRUE(store_->submit("j", spec(50, 10), {}));
+  auto conn = connect();
+  ASSERT_TRUE(
+      conn.command({"XDEL", JobKeys("j").tasks, entry_id_for_chunk(1), entry_id_for_chunk(4)}));
+  auto a = consumer("a", 10000);
+  std::vector<Completion> done;
+  for (int round = 0; round < 5; ++round) {
+    auto got = claim(*a, "j", 10);
+    ASSERT_TRUE(got) << got.error().message;
+    for (auto& c : *got) done.push_back(completion(c));
+  }
+  EXPECT_EQ(done.size(), 3u);
+  ASSERT_TRUE(a->commit(done));
+  auto s = status("j");
+  EXPECT_EQ(s.done, 3);
+  EXPECT_EQ(s.dead, 2);
+  EXPECT_EQ(s.state, JobState::kComplete);
+  auto dead = store_->dead_letters("j");
+  ASSERT_TRUE(dead && dead->size() == 2);
+  for (const auto& d : *dead) EXPECT_EQ(d.fields.at("reason"), "deleted");
+}
+
+TEST_F(QueueProtocolTest, TrimmedTailIsDeadLetteredOnceTheStreamIsRead) {
+  ASSERT_TRUE(store_->submit("j", spec(40, 10), {}));
+  auto conn = connect();
+  // Someone removes the last two entries before any worker reads them.
+  ASSERT_TRUE(
+      conn.command({"XDEL", JobKeys("j").tasks, entry_id_for_chunk(2), entry_id_for_chunk(3)}));
+  auto a = consumer("a", 10000);
+  auto got = claim(*a, "j", 10);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 2u);
+  std::vector<Completion> done;
+  for (auto& c : *got) done.push_back(completion(c));
+  ASSERT_TRUE(a->commit(done));
+  ASSERT_TRUE(wait_until([&] {
+    auto r = claim(*a, "j", 1);
+    return r && status("j").state == JobState::kComplete;
+  }));
+  EXPECT_EQ(status("j").dead, 2);
+}
+
+TEST_F(QueueProtocolTest, EntryDeletedWhileAWorkerHoldsItIsDeadLettered) {
   ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
-  auto a = consumer("a", 100);
-  auto b = consumer("b", 100);
-  auto claimed = a->claim("j", 1);
+  auto a = consumer("a", 10000);
+  auto claimed = claim(*a, "j", 1);
   ASSERT_TRUE(claimed && claimed->size() == 1);
   auto conn = connect();
   ASSERT_TRUE(conn.command({"XDEL", JobKeys("j").tasks, (*claimed)[0].entry_id}));
-  ASSERT_TRUE(wait_until([&] {
-    auto r = b->reclaim("j", 1, {});
-    return r && status("j").dead == 1;
-  }));
+  auto lost = a->renew(ref("j"), {(*claimed)[0].entry_id});
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(*lost, std::vector<std::string>{(*claimed)[0].entry_id});
+  auto rest = claim(*a, "j", 1);
+  ASSERT_TRUE(rest && rest->size() == 1);
+  ASSERT_TRUE(a->commit({completion((*rest)[0])}));
+  auto s = status("j");
+  EXPECT_EQ(s.dead, 1);
+  EXPECT_EQ(s.done, 1);
+  EXPECT_EQ(s.state, JobState::kComplete);
+  EXPECT_TRUE(s.in_flight.empty());
   auto dead = store_->dead_letters("j");
   ASSERT_TRUE(dead && dead->size() == 1);
   EXPECT_EQ((*dead)[0].fields.at("reason"), "deleted");
   EXPECT_EQ((*dead)[0].fields.at("chunk_id"), "0");
 }
 
+TEST_F(QueueProtocolTest, EntryDeletedAfterAHandBackIsDeadLettered) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
+  auto a = consumer("a", 10000);
+  auto b = consumer("b", 10000);
+  auto claimed = claim(*a, "j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  ASSERT_TRUE(a->release(ref("j"), {(*claimed)[0].entry_id}));
+  auto conn = connect();
+  ASSERT_TRUE(conn.command({"XDEL", JobKeys("j").tasks, (*claimed)[0].entry_id}));
+  auto got = claim(*b, "j", 1);
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(got->empty());
+  auto s = status("j");
+  EXPECT_EQ(s.dead, 1);
+  EXPECT_EQ(s.state, JobState::kComplete);
+  EXPECT_TRUE(s.in_flight.empty());
+}
+
 TEST_F(QueueProtocolTest, CommitIsIdempotentWhenRepeated) {
   ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
   auto a = consumer("a", 10000);
-  auto claimed = a->claim("j", 1);
+  auto claimed = claim(*a, "j", 1);
   ASSERT_TRUE(claimed && claimed->size() == 1);
   auto c = completion((*claimed)[0]);
   auto once = a->commit({c, c});
@@ -357,7 +556,7 @@ TEST_F(QueueProtocolTest, CommitIsIdempotentWhenRepeated) {
 TEST_F(QueueProtocolTest, CommitSurvivesScriptFlush) {
   ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
   auto a = consumer("a", 10000);
-  auto claimed = a->claim("j", 2);
+  auto claimed = claim(*a, "j", 2);
   ASSERT_TRUE(claimed && claimed->size() == 2);
   ASSERT_TRUE(a->commit({completion((*claimed)[0])}));
   auto conn = connect();
@@ -371,22 +570,57 @@ TEST_F(QueueProtocolTest, CommitSurvivesScriptFlush) {
 TEST_F(QueueProtocolTest, CommitToAJobThatNoLongerExistsWritesNothing) {
   ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
   auto a = consumer("a", 10000);
-  auto claimed = a->claim("j", 1);
+  auto claimed = claim(*a, "j", 1);
   ASSERT_TRUE(claimed && claimed->size() == 1);
   ASSERT_TRUE(store_->remove("j"));
   auto r = a->commit({completion((*claimed)[0])});
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)[0], CommitOutcome::kStale);
+  // Nor do the failure, dead-letter and hand-back paths.
+  auto f = a->fail((*claimed)[0], "boom");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->kind, FailOutcome::Kind::kLost);
+  ASSERT_TRUE(a->dead_letter((*claimed)[0], "malformed"));
+  ASSERT_TRUE(a->release((*claimed)[0].ref(), {(*claimed)[0].entry_id}));
   auto conn = connect();
-  auto keys = conn.command({"KEYS", "ttg:*"});
+  auto keys = conn.command({"KEYS", "ttg:{j}*"});
   ASSERT_TRUE(keys);
   EXPECT_EQ(keys->size(), 0u) << keys->debug_string();
+}
+
+// Failure 1 at the protocol level: whatever a worker of the old run sends
+// after the job was submitted again is refused and writes nothing.
+TEST_F(QueueProtocolTest, CallsOfAnOldRunNeverTouchTheNewOne) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 1), {}));
+  auto a = consumer("a", 10000);
+  JobView old_view = view("j");
+  auto claimed = a->claim(old_view.ref(), old_view.spec, 2);
+  ASSERT_TRUE(claimed && claimed->size() == 2);
+  SubmitOptions force;
+  force.force = true;
+  ASSERT_TRUE(store_->submit("j", spec(10, 1), force));
+  auto before = dump_all();
+  auto c = a->commit({completion((*claimed)[0])});
+  ASSERT_TRUE(c);
+  EXPECT_EQ((*c)[0], CommitOutcome::kStale);
+  auto lost = a->renew(old_view.ref(), {(*claimed)[1].entry_id});
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(lost->size(), 1u);
+  auto f = a->fail((*claimed)[1], "boom");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->kind, FailOutcome::Kind::kLost);
+  auto again = a->claim(old_view.ref(), old_view.spec, 1);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kStale);
+  ASSERT_TRUE(a->release(old_view.ref(), {(*claimed)[1].entry_id}));
+  EXPECT_EQ(dump_all(), before);
+  EXPECT_EQ(status("j").done, 0);
 }
 
 TEST_F(QueueProtocolTest, ConsumerIsRetiredOnlyWhenItHoldsNothing) {
   ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
   auto a = consumer("a", 10000);
-  auto claimed = a->claim("j", 1);
+  auto claimed = claim(*a, "j", 1);
   ASSERT_TRUE(claimed && claimed->size() == 1);
   auto busy = a->retire("j");
   ASSERT_TRUE(busy);
@@ -404,12 +638,71 @@ TEST_F(QueueProtocolTest, ConsumerIsRetiredOnlyWhenItHoldsNothing) {
 
 TEST_F(QueueProtocolTest, CancelledJobHandsOutNothing) {
   ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
-  ASSERT_TRUE(store_->cancel("j"));
+  auto r = store_->cancel("j");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, CancelOutcome::kCancelled);
   auto a = consumer("a", 10000);
-  auto claimed = a->claim("j", 2);
+  auto claimed = claim(*a, "j", 2);
   ASSERT_TRUE(claimed);
   EXPECT_TRUE(claimed->empty());
   EXPECT_EQ(status("j").state, JobState::kCancelled);
+}
+
+// Failure 5: cancel is conditional.
+TEST_F(QueueProtocolTest, CancelLeavesACompleteJobCompleteAndARemovedJobRemoved) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10), {}));
+  auto a = consumer("a", 10000);
+  auto claimed = claim(*a, "j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  ASSERT_TRUE(a->commit({completion((*claimed)[0])}));
+  ASSERT_EQ(status("j").state, JobState::kComplete);
+  auto r = store_->cancel("j");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, CancelOutcome::kWasComplete);
+  EXPECT_EQ(status("j").state, JobState::kComplete);
+
+  ASSERT_TRUE(store_->remove("j"));
+  auto gone = store_->cancel("j");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  auto conn = connect();
+  auto keys = conn.command({"KEYS", "ttg:{j}*"});
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->size(), 0u) << keys->debug_string();
+}
+
+// Finished jobs do not keep Redis memory for ever: the sweeper trims a
+// complete job's tasks and sets its keys to expire after its retention.
+TEST_F(QueueProtocolTest, FinishedJobIsTrimmedAndExpires) {
+  SubmitOptions o;
+  o.retain_ms = 60'000;
+  ASSERT_TRUE(store_->submit("j", spec(30, 10), o));
+  auto a = consumer("a", 10000);
+  auto claimed = claim(*a, "j", 3);
+  ASSERT_TRUE(claimed && claimed->size() == 3);
+  std::vector<Completion> done;
+  for (auto& c : *claimed) done.push_back(completion(c));
+  ASSERT_TRUE(a->commit(done));
+  auto sw = a->sweep({}, true);
+  ASSERT_TRUE(sw) << sw.error().message;
+  EXPECT_TRUE(sw->sweeper);
+  EXPECT_EQ(sw->finalized_jobs, 1);
+  auto conn = connect();
+  auto len = conn.command({"XLEN", JobKeys("j").tasks});
+  ASSERT_TRUE(len);
+  EXPECT_EQ(len->integer(), 0);
+  for (const auto& key : JobKeys("j").all()) {
+    auto ttl = conn.command({"PTTL", key});
+    ASSERT_TRUE(ttl);
+    if (ttl->integer() == -2) continue;  // the job never made this key
+    EXPECT_GT(ttl->integer(), 0) << key;
+    EXPECT_LE(ttl->integer(), 60'000) << key;
+  }
+  auto active = conn.command({"SISMEMBER", kActiveKey, "j"});
+  ASSERT_TRUE(active);
+  EXPECT_EQ(active->integer(), 0);
+  EXPECT_EQ(results("j").size(), 3u) << "results stay readable until the keys expire";
+  EXPECT_GT(status("j").expires_ms, 0);
 }
 
 }  // namespace
