@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -21,13 +22,18 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// Where a chunk this worker holds is. Every state is left when the lease is
+// lost: a computation is cancelled, a wait for a retry is dropped at once, a
+// computed result is still committed (first commit wins, so that is safe).
+enum class Stage { kComputing, kWaitingRetry, kCommitting };
+
 struct InFlight {
   queue::Chunk chunk;
+  std::shared_ptr<const JobSpec> spec;
   std::shared_ptr<kernels::CancelFlag> cancel = std::make_shared<kernels::CancelFlag>(false);
+  Stage stage = Stage::kComputing;
   bool lost = false;
-  bool waiting_retry = false;
   Clock::time_point retry_at{};
-  Clock::time_point started{};
 };
 
 struct Task {
@@ -43,15 +49,27 @@ struct Outcome {
   double seconds = 0;
 };
 
-std::string key_of(const queue::Chunk& c) { return c.job + "\n" + c.entry_id; }
+// A job incarnation this worker has learnt: its spec, checked runnable here.
+struct Known {
+  queue::JobRef ref;
+  std::shared_ptr<const JobSpec> spec;
+};
+
+std::string key_of(const queue::Chunk& c) { return c.job + "\n" + c.run + "\n" + c.entry_id; }
 
 std::string chunk_str(const queue::Chunk& c) { return std::to_string(c.chunk); }
 
 // Back-off before retry `attempt` (2, 3, ...) of a failed chunk.
 milliseconds retry_delay(int attempt) {
-  int64_t base = 100LL << std::min(attempt - 2, 10);
+  int64_t base = 100LL << std::min(std::max(attempt - 2, 0), 10);
   return util::jittered(milliseconds(std::min<int64_t>(base, 5000)), 0.5);
 }
+
+// How often the lease thread beats in the worker registry (at most).
+constexpr int64_t kHeartbeatMs = 250;
+
+// Kernels a compute slot keeps ready, at most (one per job incarnation).
+constexpr size_t kKernelsPerSlot = 8;
 
 class Worker {
  public:
@@ -61,6 +79,10 @@ class Worker {
     if (options_.threads < 1) options_.threads = 1;
     if (options_.renew_interval_ms <= 0)
       options_.renew_interval_ms = std::max<int64_t>(options_.lease_ms / 3, 10);
+    if (options_.liveness_interval_ms <= 0) options_.liveness_interval_ms = 250;
+    if (options_.reclaim_interval_ms <= 0) options_.reclaim_interval_ms = 1000;
+    options_.info.slots = options_.threads;
+    options_.info.job = options_.job;
   }
 
   Result<WorkerStats> run() {
@@ -68,7 +90,6 @@ class Worker {
     for (int i = 0; i < options_.threads; ++i) pool_.emplace_back([this] { compute_loop(); });
     std::thread lease([this] { lease_loop(); });
     auto result = main_loop();
-    retire();
     {
       std::lock_guard<std::mutex> lock(mu_);
       shutting_down_ = true;
@@ -78,6 +99,7 @@ class Worker {
     lease_cv_.notify_all();
     for (auto& t : pool_) t.join();
     lease.join();
+    retire();
     stats_.lost = stats_lost_;
     if (!result) return tl::unexpected(result.error());
     return stats_;
@@ -88,12 +110,14 @@ class Worker {
     auto now = Clock::now();
     last_activity_ = now;
     auto next_claim = now;
-    auto next_reclaim = now + util::jittered(milliseconds(options_.reclaim_interval_ms), 0.5);
-    bool reclaim_due = false;
+    auto next_liveness = now + util::jittered(milliseconds(options_.liveness_interval_ms), 0.5);
+    auto next_sweep = now;
     auto next_jobs = now;
     auto next_state_check = now;
+    auto next_missing_note = now;
     milliseconds idle_poll(5);
     std::optional<Clock::time_point> drain_started;
+    bool job_seen = options_.job.empty();
 
     for (;;) {
       now = Clock::now();
@@ -105,6 +129,7 @@ class Worker {
                        {"drain_timeout_ms", std::to_string(options_.drain_timeout_ms)}});
       }
       handle_outcomes();
+      drop_lost_waits();
       start_due_retries(now);
       if (fatal_) return tl::unexpected(*fatal_);
 
@@ -113,20 +138,15 @@ class Worker {
           refresh_jobs();
           next_jobs = now + milliseconds(jobs_.empty() ? 200 : 1000);
         }
+        if (now >= next_liveness) {
+          bool sweeper_due = now >= next_sweep;
+          sweep(sweeper_due);
+          next_liveness = now + util::jittered(milliseconds(options_.liveness_interval_ms), 0.5);
+          if (sweeper_due) {
+            next_sweep = now + util::jittered(milliseconds(options_.reclaim_interval_ms), 0.5);
+          }
+        }
         int free = options_.threads - static_cast<int>(in_flight_count());
-        // A takeover scan that falls due while every slot is busy waits for
-        // the next free slot, and then goes before new work: a chunk whose
-        // owner died is older than any chunk not yet claimed, and under a
-        // steady stream of new work it would otherwise wait for the stream's
-        // end.
-        if (now >= next_reclaim) {
-          reclaim_due = true;
-          next_reclaim = now + util::jittered(milliseconds(options_.reclaim_interval_ms), 0.5);
-        }
-        if (reclaim_due && free > 0) {
-          free -= reclaim_round(free);
-          reclaim_due = false;
-        }
         if (free > 0 && now >= next_claim) {
           int got = claim_round(free);
           if (got > 0) {
@@ -148,14 +168,25 @@ class Worker {
         if (!options_.job.empty() && now >= next_state_check) {
           next_state_check = now + milliseconds(250);
           auto view = queue_->job(options_.job);
-          if (view && (view->state == JobState::kComplete || view->state == JobState::kCancelled)) {
-            stats_.exit_reason = "finished";
-            return {};
+          if (view) {
+            job_seen = true;
+            if (view->state == JobState::kComplete || view->state == JobState::kCancelled) {
+              stats_.exit_reason = view->state == JobState::kComplete ? "finished" : "cancelled";
+              return {};
+            }
+          } else if (view.error().code == ErrorCode::kNotFound && !job_seen &&
+                     now >= next_missing_note) {
+            // A Deployment may start workers before the job is submitted: say
+            // so now and then rather than sit silent.
+            next_missing_note = now + std::chrono::seconds(10);
+            obs::log_warn("job does not exist (yet): waiting for it to be submitted",
+                          {{"job", options_.job},
+                           {"idle_timeout_ms", std::to_string(options_.idle_timeout_ms)}});
           }
         }
         if (options_.idle_timeout_ms > 0 &&
             now - last_activity_ >= milliseconds(options_.idle_timeout_ms)) {
-          stats_.exit_reason = "idle";
+          stats_.exit_reason = job_seen ? "idle" : "no_job";
           return {};
         }
       } else {
@@ -166,27 +197,39 @@ class Worker {
         stats_.exit_reason = "stopped";
         return {};
       }
-      // Sleep until a chunk finishes, or until there is something to do: a
-      // claim when a slot is free, a takeover scan, a retry that falls due.
-      auto wake = next_reclaim;
-      if (!stopping && options_.threads > static_cast<int>(in_flight_count())) {
-        wake = std::min(wake, next_claim);
+      // Sleep until the next thing to do: a chunk finishes, a claim when a
+      // slot is free, a liveness check, a retry falls due, a time-out.
+      auto wake = std::min(next_liveness, next_retry_due());
+      if (!stopping) {
+        wake = std::min(wake, next_jobs);
+        if (options_.threads > static_cast<int>(in_flight_count())) {
+          wake = std::min(wake, next_claim);
+        }
       }
-      wait_for_outcomes(std::min(wake, next_retry_due()));
+      if (idle && !options_.job.empty()) wake = std::min(wake, next_state_check);
+      if (idle && options_.idle_timeout_ms > 0) {
+        wake = std::min(wake, last_activity_ + milliseconds(options_.idle_timeout_ms));
+      }
+      if (drain_started) {
+        wake = std::min(wake, *drain_started + milliseconds(options_.drain_timeout_ms));
+      }
+      wait_for_outcomes(wake);
     }
   }
 
-  // On the way out: leave no empty consumer behind in the groups served.
+  // On the way out: leave no empty consumer behind, and leave the registry.
   void retire() {
-    if (!options_.job.empty() || !specs_.empty()) {
-      std::set<std::string> served(jobs_.begin(), jobs_.end());
-      for (auto& [job, spec] : specs_) served.insert(job);
-      for (const auto& job : served) {
-        auto r = queue_->retire(job);
-        if (!r && r.error().code != ErrorCode::kNoGroup) {
-          obs::log_debug("cannot retire consumer", {{"job", job}, {"error", r.error().message}});
-        }
+    std::set<std::string> served;
+    for (auto& [name, k] : known_) served.insert(name);
+    if (!options_.job.empty()) served.insert(options_.job);
+    for (const auto& job : served) {
+      auto r = queue_->retire(job);
+      if (!r && r.error().code != ErrorCode::kNoGroup) {
+        obs::log_debug("cannot retire consumer", {{"job", job}, {"error", r.error().message}});
       }
+    }
+    if (auto st = queue_->leave(); !st) {
+      obs::log_debug("cannot leave the worker registry", {{"error", st.error().message}});
     }
   }
 
@@ -196,65 +239,133 @@ class Worker {
   }
 
   void refresh_jobs() {
-    if (!options_.job.empty()) {
-      if (refused_.count(options_.job) == 0) jobs_ = {options_.job};
-      return;
-    }
     auto active = queue_->active_jobs();
     if (!active) {
-      obs::log_warn("cannot list jobs", {{"error", active.error().message}});
+      log_redis_error("list jobs", "", active.error());
       return;
     }
     jobs_.clear();
     for (auto& j : *active) {
+      if (!options_.job.empty() && j.name != options_.job) continue;
       if (refused_.count(j) == 0) jobs_.push_back(j);
     }
   }
 
-  // Returns the job's spec, learning it (and checking that this worker can
-  // run its kernel) on first use; nullptr if the job is refused or unknown.
-  std::shared_ptr<const JobSpec> spec_for(const std::string& job) {
-    auto it = specs_.find(job);
-    if (it != specs_.end()) return it->second;
-    auto view = queue_->job(job);
+  // Why this worker will not run `spec`'s jobs, or nothing.
+  std::optional<Error> policy_refusal(const JobSpec& spec) {
+    if (spec.kernel != "exec" || options_.allow_exec_any) return std::nullopt;
+    std::string command;
+    if (auto it = spec.args.find("command"); it != spec.args.end() && it->is_string()) {
+      command = it->get<std::string>();
+    }
+    std::string program = command.substr(0, command.find_first_of(" \t"));
+    for (const auto& prefix : options_.exec_prefixes) {
+      if (!prefix.empty() && program.rfind(prefix, 0) == 0) return std::nullopt;
+    }
+    std::string why = options_.exec_prefixes.empty()
+                          ? "exec jobs are not allowed on this worker (start it with --allow-exec)"
+                          : "program '" + program + "' is outside the allowed exec prefixes";
+    return Error{ErrorCode::kInvalidArgument, why};
+  }
+
+  // The incarnation `ref` as this worker knows it: learnt (spec read, kernel
+  // checked runnable here, its previous life's chunks adopted) on first use;
+  // nullptr when refused or gone.
+  const Known* learn(const queue::JobRef& ref) {
+    auto it = known_.find(ref.name);
+    if (it != known_.end() && it->second.ref == ref) return &it->second;
+    if (refused_.count(ref) != 0) return nullptr;
+    auto view = queue_->job(ref.name);
     if (!view) {
       if (view.error().code != ErrorCode::kNotFound) {
-        obs::log_warn("cannot read job", {{"job", job}, {"error", view.error().message}});
+        log_redis_error("read job", ref.name, view.error());
       }
       return nullptr;
     }
-    auto kernel = make_kernel_(view->spec);
-    if (!kernel) {
-      obs::log_error(
-          "refusing job: cannot run its kernel here",
-          {{"job", job}, {"kernel", view->spec.kernel}, {"error", kernel.error().message}});
-      refused_.insert(job);
-      jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), job), jobs_.end());
-      if (job == options_.job && !fatal_) {
-        // A worker of this job alone has nothing else to do: it says why.
-        fatal_ = kernel.error().with_context("job " + job + ": cannot run kernel '" +
-                                             view->spec.kernel + "' here");
+    const queue::JobRef current = view->ref();
+    if (refused_.count(current) != 0) return nullptr;
+    std::optional<Error> refusal = policy_refusal(view->spec);
+    if (!refusal) {
+      auto kernel = make_kernel_(view->spec);
+      if (!kernel) {
+        refusal = kernel.error().with_context("cannot run kernel '" + view->spec.kernel + "' here");
       }
+    }
+    if (refusal) {
+      refuse(current, *refusal);
       return nullptr;
     }
-    auto spec = std::make_shared<const JobSpec>(view->spec);
-    specs_[job] = spec;
-    return spec;
+    if (it != known_.end()) {
+      obs::log_info("job was submitted again: serving its new run",
+                    {{"job", ref.name}, {"old_run", it->second.ref.run}, {"run", current.run}});
+    }
+    Known& k = known_[ref.name];
+    k.ref = current;
+    k.spec = std::make_shared<const JobSpec>(view->spec);
+    // A worker restarted under the same name finds its previous life's chunks
+    // in its own pending list: hand them over so they run again.
+    auto adopted = queue_->adopt(current, held_ids(current));
+    if (adopted && *adopted > 0) {
+      obs::log_info("handed over chunks of this worker's previous life",
+                    {{"job", ref.name}, {"count", std::to_string(*adopted)}});
+    }
+    return &k;
+  }
+
+  void refuse(const queue::JobRef& ref, const Error& why) {
+    refused_.insert(ref);
+    ++stats_.refused;
+    jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), ref), jobs_.end());
+    obs::log_error("refusing job: leaving its chunks to other workers",
+                   {{"job", ref.name}, {"run", ref.run}, {"error", why.message}});
+    if (auto st = queue_->refuse(ref, why.message); !st) {
+      log_redis_error("record refusal", ref.name, st.error());
+    }
+    if (ref.name == options_.job && !fatal_) {
+      // A worker of this job alone has nothing else to do: it says why.
+      fatal_ = why.with_context("job " + ref.name);
+    }
+  }
+
+  void forget(const queue::JobRef& ref) {
+    auto it = known_.find(ref.name);
+    if (it != known_.end() && it->second.ref == ref) known_.erase(it);
+    next_refresh_now_ = true;
   }
 
   int claim_round(int free) {
+    if (next_refresh_now_) {
+      next_refresh_now_ = false;
+      refresh_jobs();
+    }
     int got = 0;
-    for (size_t i = 0; i < jobs_.size() && free > 0; ++i) {
-      const std::string job = jobs_[(rotate_ + i) % jobs_.size()];
-      auto spec = spec_for(job);
-      if (!spec) continue;
-      auto chunks = queue_->claim(job, free);
+    const std::vector<queue::JobRef> jobs = jobs_;
+    for (size_t i = 0; i < jobs.size() && free > 0; ++i) {
+      const queue::JobRef ref = jobs[(rotate_ + i) % jobs.size()];
+      const Known* k = learn(ref);
+      if (k == nullptr) continue;
+      const queue::JobRef current = k->ref;
+      auto spec = k->spec;
+      auto chunks = queue_->claim(current, *spec, free);
       if (!chunks) {
-        log_redis_error("claim", job, chunks.error());
+        if (chunks.error().code == ErrorCode::kStale ||
+            chunks.error().code == ErrorCode::kNotFound) {
+          forget(current);
+        } else {
+          log_redis_error("claim", ref.name, chunks.error());
+        }
         continue;
       }
       for (auto& c : *chunks) {
         ++stats_.claimed;
+        if (!c.takeover_reason.empty() && c.takeover_reason != "handed back") {
+          ++stats_.taken_over;
+          obs::log_info("took over chunk", {{"job", c.job},
+                                            {"chunk", chunk_str(c)},
+                                            {"from", c.previous_owner},
+                                            {"reason", c.takeover_reason},
+                                            {"attempt", std::to_string(c.attempt)}});
+        }
         if (start(std::move(c), spec)) {
           ++got;
           --free;
@@ -265,40 +376,31 @@ class Worker {
     return got;
   }
 
-  // Takes over up to `free` chunks whose lease expired; returns how many it
-  // started.
-  int reclaim_round(int free) {
-    int started = 0;
-    for (const auto& job : std::vector<std::string>(jobs_)) {
-      if (free <= 0) break;
-      auto spec = spec_for(job);
-      if (!spec) continue;
-      auto chunks = queue_->reclaim(job, free, held_ids(job));
-      if (!chunks) {
-        log_redis_error("reclaim", job, chunks.error());
-        continue;
-      }
-      for (auto& c : *chunks) {
-        ++stats_.taken_over;
-        obs::log_info("took over chunk", {{"job", job},
-                                          {"chunk", chunk_str(c)},
-                                          {"from", c.previous_owner},
-                                          {"idle_ms", std::to_string(c.idle_ms)},
-                                          {"attempt", std::to_string(c.attempt)}});
-        if (start(std::move(c), spec)) {
-          --free;
-          ++started;
-        }
-      }
+  void sweep(bool as_sweeper) {
+    std::map<queue::JobRef, std::vector<std::string>> held;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [k, f] : in_flight_) held[f.chunk.ref()].push_back(f.chunk.entry_id);
     }
-    return started;
+    auto r = queue_->sweep(held, as_sweeper);
+    if (!r) {
+      log_redis_error("liveness check", "", r.error());
+      return;
+    }
+    for (const auto& gone : r->gone) {
+      obs::log_warn("worker gone (its connection closed): its chunks are handed over",
+                    {{"gone", gone}});
+    }
+    if (r->sweeper && r->handed_over > 0) {
+      obs::log_info("handed over chunks", {{"count", std::to_string(r->handed_over)}});
+    }
   }
 
-  std::vector<std::string> held_ids(const std::string& job) {
+  std::vector<std::string> held_ids(const queue::JobRef& ref) {
     std::vector<std::string> ids;
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [k, f] : in_flight_) {
-      if (f.chunk.job == job) ids.push_back(f.chunk.entry_id);
+      if (f.chunk.ref() == ref) ids.push_back(f.chunk.entry_id);
     }
     return ids;
   }
@@ -315,7 +417,7 @@ class Worker {
     }
     InFlight f;
     f.chunk = chunk;
-    f.started = Clock::now();
+    f.spec = spec;
     Task t{key_of(chunk), chunk, spec, f.cancel};
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -330,30 +432,43 @@ class Worker {
     auto due = Clock::time_point::max();
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [k, f] : in_flight_) {
-      if (f.waiting_retry) due = std::min(due, f.retry_at);
+      if (f.stage == Stage::kWaitingRetry && !f.lost) due = std::min(due, f.retry_at);
     }
     return due;
+  }
+
+  // A chunk lost while it waited for its retry is nobody's here any more:
+  // its slot is freed at once.
+  void drop_lost_waits() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second.lost && it->second.stage == Stage::kWaitingRetry) {
+        it = in_flight_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
 
   void start_due_retries(Clock::time_point now) {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [k, f] : in_flight_) {
-      if (f.waiting_retry && now >= f.retry_at && !f.lost) {
-        f.waiting_retry = false;
-        f.started = now;
-        tasks_.push_back(Task{k, f.chunk, specs_.at(f.chunk.job), f.cancel});
+      if (f.stage == Stage::kWaitingRetry && !f.lost && now >= f.retry_at) {
+        f.stage = Stage::kComputing;
+        tasks_.push_back(Task{k, f.chunk, f.spec, f.cancel});
         work_cv_.notify_one();
       }
     }
   }
 
   void compute_loop() {
-    // This slot's kernel of each job, and the job's parameter sets.
+    // This slot's kernels, one per job incarnation, least recently used last.
     struct SlotKernel {
+      std::string key;
       std::unique_ptr<kernels::Kernel> kernel;
       kernels::PointFn point;
     };
-    std::map<std::string, SlotKernel> kernels;
+    std::list<SlotKernel> kernels;
     for (;;) {
       Task task;
       {
@@ -365,17 +480,22 @@ class Worker {
       }
       auto started = Clock::now();
       Result<std::string> result = make_error(ErrorCode::kInternal, "no kernel");
-      auto& slot = kernels[task.chunk.job];
-      if (!slot.kernel) {
+      const std::string kkey = task.chunk.job + "\n" + task.chunk.run;
+      auto it = std::find_if(kernels.begin(), kernels.end(),
+                             [&](const SlotKernel& s) { return s.key == kkey; });
+      if (it != kernels.end()) {
+        kernels.splice(kernels.begin(), kernels, it);
+      } else {
         auto made = make_kernel_(*task.spec);
         if (made) {
-          slot.kernel = std::move(*made);
-          slot.point = kernels::points_for(*task.spec);
+          kernels.push_front(SlotKernel{kkey, std::move(*made), kernels::points_for(*task.spec)});
+          if (kernels.size() > kKernelsPerSlot) kernels.pop_back();
         } else {
           result = tl::unexpected(made.error());
         }
       }
-      if (slot.kernel) {
+      if (!kernels.empty() && kernels.front().key == kkey) {
+        auto& slot = kernels.front();
         kernels::ChunkTask ct{task.chunk.job, task.chunk.chunk,   task.chunk.begin,
                               task.chunk.end, task.chunk.attempt, slot.point};
         result = slot.kernel->run(ct, *task.cancel);
@@ -390,7 +510,9 @@ class Worker {
   }
 
   void wait_for_outcomes(Clock::time_point until) {
-    auto limit = Clock::now() + milliseconds(100);
+    // Bounded, so a stop request (set from a signal handler, which cannot
+    // notify) is seen within a quarter second.
+    auto limit = Clock::now() + milliseconds(250);
     std::unique_lock<std::mutex> lock(mu_);
     outcome_cv_.wait_until(lock, std::min(until, limit),
                            [&] { return !outcomes_.empty() || stop_.load(); });
@@ -408,19 +530,19 @@ class Worker {
         std::lock_guard<std::mutex> lock(mu_);
         auto it = in_flight_.find(o.key);
         if (it == in_flight_.end()) continue;
+        if (o.result) it->second.stage = Stage::kCommitting;
         f = it->second;
       }
       if (o.result) {
         queue::Completion c;
         c.chunk = f.chunk;
         c.duration_seconds = o.seconds;
-        c.completed_at = iso8601_now();
         c.result_data = std::move(*o.result);
         pending_commits_.push_back(std::move(c));
         continue;
       }
       const Error& e = o.result.error();
-      if (e.code == ErrorCode::kCancelled) {
+      if (e.code == ErrorCode::kCancelled || f.lost) {
         // Lease lost, or shutting down: another worker has it, or it is
         // handed back by hand_back_all().
         if (!shutting_down_now()) erase(o.key);
@@ -463,32 +585,36 @@ class Worker {
   void flush_commits() {
     if (pending_commits_.empty()) return;
     auto outcomes = queue_->commit(pending_commits_);
-    if (!outcomes && outcomes.error().code == ErrorCode::kNotFound) {
-      // The job is gone (removed, or Redis lost its data): its results have
-      // nowhere to go. Drop them and carry on with the rest.
-      obs::log_error("dropping results of a job that no longer exists",
-                     {{"error", outcomes.error().message}});
-      for (const auto& c : pending_commits_) erase(key_of(c.chunk));
-      pending_commits_.clear();
-      specs_.clear();
-      return;
-    }
     if (!outcomes) {
       // Kept, and sent again on the next round: a commit is idempotent.
       log_redis_error("commit", pending_commits_.front().chunk.job, outcomes.error());
       return;
     }
+    std::set<queue::JobRef> stale;
     for (size_t i = 0; i < outcomes->size(); ++i) {
       const auto& c = pending_commits_[i];
-      if ((*outcomes)[i] == queue::CommitOutcome::kCommitted) {
-        ++stats_.committed;
-        obs::log_debug("committed", {{"job", c.chunk.job}, {"chunk", chunk_str(c.chunk)}});
-      } else {
-        ++stats_.duplicates;
-        obs::log_info("duplicate suppressed: chunk was already finished",
-                      {{"job", c.chunk.job}, {"chunk", chunk_str(c.chunk)}});
+      switch ((*outcomes)[i]) {
+        case queue::CommitOutcome::kCommitted:
+          ++stats_.committed;
+          obs::log_debug("committed", {{"job", c.chunk.job}, {"chunk", chunk_str(c.chunk)}});
+          break;
+        case queue::CommitOutcome::kDuplicate:
+          ++stats_.duplicates;
+          obs::log_info("duplicate suppressed: chunk was already finished",
+                        {{"job", c.chunk.job}, {"chunk", chunk_str(c.chunk)}});
+          break;
+        case queue::CommitOutcome::kStale:
+          stale.insert(c.chunk.ref());
+          break;
       }
       erase(key_of(c.chunk));
+    }
+    for (const auto& ref : stale) {
+      // Computed for an incarnation that is over (the job was removed or
+      // submitted again): never recorded in another one.
+      obs::log_warn("dropping results of a job run that is over (removed or submitted again)",
+                    {{"job", ref.name}, {"run", ref.run}});
+      forget(ref);
     }
     pending_commits_.clear();
   }
@@ -498,7 +624,7 @@ class Worker {
     auto it = in_flight_.find(key);
     if (it == in_flight_.end()) return;
     it->second.chunk.attempt = attempt;
-    it->second.waiting_retry = true;
+    it->second.stage = Stage::kWaitingRetry;
     it->second.retry_at = Clock::now() + retry_delay(attempt);
   }
 
@@ -518,58 +644,82 @@ class Worker {
     handle_outcomes();
     std::set<std::string> computed;
     for (const auto& c : pending_commits_) computed.insert(key_of(c.chunk));
-    std::map<std::string, std::vector<std::string>> by_job;
+    std::map<queue::JobRef, std::vector<std::string>> by_job;
     {
       std::lock_guard<std::mutex> lock(mu_);
       handing_back_ = true;
       tasks_.clear();
       for (auto& [k, f] : in_flight_) {
         f.cancel->store(true);
-        if (!f.lost && computed.count(k) == 0) by_job[f.chunk.job].push_back(f.chunk.entry_id);
+        if (!f.lost && computed.count(k) == 0) by_job[f.chunk.ref()].push_back(f.chunk.entry_id);
       }
     }
-    for (auto& [job, ids] : by_job) {
-      auto st = queue_->release(job, ids);
+    for (auto& [ref, ids] : by_job) {
+      auto st = queue_->release(ref, ids);
       if (!st) {
-        log_redis_error("release", job, st.error());
+        log_redis_error("release", ref.name, st.error());
         continue;
       }
       stats_.released += static_cast<int64_t>(ids.size());
-      obs::log_info("handed back chunks", {{"job", job}, {"count", std::to_string(ids.size())}});
+      obs::log_info("handed back chunks",
+                    {{"job", ref.name}, {"count", std::to_string(ids.size())}});
     }
   }
 
   void lease_loop() {
     auto q = make_queue_();
+    bool heartbeat_failing = false;
+    // Heartbeats go more often than renewals: the registry's outage detection
+    // (docs/PROTOCOL.md, "Clocks") needs some worker to reach Redis every
+    // fraction of a second.
+    const milliseconds beat(std::min<int64_t>(kHeartbeatMs, options_.renew_interval_ms));
+    auto next_renew = Clock::now();
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      lease_cv_.wait_for(lock, milliseconds(options_.renew_interval_ms),
-                         [&] { return shutting_down_; });
-      if (shutting_down_) return;
-      std::map<std::string, std::vector<std::string>> by_job;
-      for (auto& [k, f] : in_flight_) {
-        if (!f.lost) by_job[f.chunk.job].push_back(f.chunk.entry_id);
+      const bool renew_due = Clock::now() >= next_renew;
+      std::map<queue::JobRef, std::vector<std::string>> by_ref;
+      if (renew_due) {
+        next_renew = Clock::now() + milliseconds(options_.renew_interval_ms);
+        for (auto& [k, f] : in_flight_) {
+          if (!f.lost) by_ref[f.chunk.ref()].push_back(f.chunk.entry_id);
+        }
       }
       lock.unlock();
-      for (auto& [job, ids] : by_job) {
-        auto lost = q->renew(job, ids);
+      // The heartbeat also registers this connection: its closing is how
+      // other workers learn at once that this one died.
+      if (auto st = q->heartbeat(options_.info); !st) {
+        if (!heartbeat_failing) {
+          obs::log_warn("cannot reach Redis from the lease thread; retrying",
+                        {{"error", st.error().message}});
+        }
+        heartbeat_failing = true;
+      } else if (heartbeat_failing) {
+        heartbeat_failing = false;
+        obs::log_info("lease thread reached Redis again", {});
+      }
+      for (auto& [ref, ids] : by_ref) {
+        auto lost = q->renew(ref, ids);
         if (!lost) {
-          obs::log_warn("cannot renew leases", {{"job", job}, {"error", lost.error().message}});
+          obs::log_warn("cannot renew leases",
+                        {{"job", ref.name}, {"error", lost.error().message}});
           continue;
         }
         if (lost->empty()) continue;
         std::lock_guard<std::mutex> g(mu_);
         for (const auto& id : *lost) {
-          auto it = in_flight_.find(job + "\n" + id);
+          auto it = in_flight_.find(ref.name + "\n" + ref.run + "\n" + id);
           if (it == in_flight_.end() || it->second.lost) continue;
           it->second.lost = true;
           it->second.cancel->store(true);
           ++stats_lost_;
-          obs::log_warn("lease lost: another worker has the chunk now",
-                        {{"job", job}, {"chunk", chunk_str(it->second.chunk)}});
+          obs::log_warn("lease lost: the chunk is no longer this worker's",
+                        {{"job", ref.name}, {"chunk", chunk_str(it->second.chunk)}});
         }
+        outcome_cv_.notify_one();
       }
       lock.lock();
+      lease_cv_.wait_for(lock, beat, [&] { return shutting_down_; });
+      if (shutting_down_) return;
     }
   }
 
@@ -582,16 +732,18 @@ class Worker {
   const KernelFactory& make_kernel_;
   const std::atomic<bool>& stop_;
 
+  // Main thread only.
   std::unique_ptr<queue::WorkQueue> queue_;
-  std::vector<std::string> jobs_;
-  std::set<std::string> refused_;
+  std::vector<queue::JobRef> jobs_;
+  std::set<queue::JobRef> refused_;
+  std::map<std::string, Known> known_;  // by job name: the incarnation served
+  bool next_refresh_now_ = false;
   std::optional<Error> fatal_;  // set when this worker's only job is refused
-  std::map<std::string, std::shared_ptr<const JobSpec>> specs_;
   size_t rotate_ = 0;
   std::vector<queue::Completion> pending_commits_;
   Clock::time_point last_activity_;
   WorkerStats stats_;
-  int64_t stats_lost_ = 0;
+  int64_t stats_lost_ = 0;  // guarded by mu_ (the lease thread counts)
 
   std::mutex mu_;  // guards everything below
   std::map<std::string, InFlight> in_flight_;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "kernels/kernel.h"
@@ -24,13 +25,25 @@ struct WorkerOptions {
   int64_t lease_ms = 10000;
   // How often the lease thread renews; 0 = lease_ms / 3. Default 0.
   int64_t renew_interval_ms = 0;
-  // Mean interval between takeover scans (jittered +-50%). Default 1000.
+  // Mean interval between the sweeper's scans for expired leases (jittered
+  // +-50%; only the worker holding the sweeper role scans). Default 1000.
   int64_t reclaim_interval_ms = 1000;
+  // Mean interval between liveness checks of the next workers in the ring
+  // (jittered +-50%): a dead worker's chunks are handed over this long after
+  // its connection closed, at most. Default 250.
+  int64_t liveness_interval_ms = 250;
   // Exit after this long with nothing to do; 0 = never. Default 30000.
   int64_t idle_timeout_ms = 30000;
   // On SIGTERM: time allowed to finish in-flight chunks before handing them
   // back. Default 30000.
   int64_t drain_timeout_ms = 30000;
+  // Jobs of kernel `exec` run a program named by whoever wrote the job's
+  // spec: served only when `allow_exec_any`, or when the program's path
+  // starts with one of `exec_prefixes`. Default neither.
+  bool allow_exec_any = false;
+  std::vector<std::string> exec_prefixes;
+  // What the registry shows of this worker.
+  queue::WorkerInfo info;
 };
 
 struct WorkerStats {
@@ -43,7 +56,10 @@ struct WorkerStats {
   int64_t lost = 0;        // chunks whose lease this worker lost
   int64_t released = 0;    // chunks handed back at shutdown
   int64_t malformed = 0;   // malformed entries dead-lettered
-  // Why run() returned: "finished", "idle", "stopped".
+  int64_t refused = 0;     // incarnations this worker would not serve
+  // Why run() returned: "finished" (the job is complete), "cancelled",
+  // "idle", "stopped", "no_job" (the job named never existed before the idle
+  // time-out).
   std::string exit_reason;
 };
 
@@ -58,9 +74,15 @@ using KernelFactory = std::function<Result<std::unique_ptr<kernels::Kernel>>(con
 // drain time-out, hands back the rest). Redis errors are logged and retried
 // with back-off; they never end the worker. Returns an error only for a
 // fault it cannot work around: a worker of one job (`options.job`) that cannot
-// make the job's kernel (unknown here, a plugin that is not loaded or has
-// another version) returns that error; a worker of every job refuses such a
-// job and serves the others.
+// serve the job (its kernel unknown here, a plugin that is not loaded or has
+// another version, an exec program not allowed) returns that error; a worker
+// of every job refuses such a job, says why in the job's status, and serves
+// the others.
+//
+// Threads: the caller's thread runs the main loop (claims, commits, liveness
+// checks); one lease thread renews and heartbeats; `options.threads` compute
+// threads run kernels. `make_queue` and `make_kernel` are called from these
+// threads and must outlive the call.
 [[nodiscard]] Result<WorkerStats> run_worker(const WorkerOptions& options,
                                              const QueueFactory& make_queue,
                                              const KernelFactory& make_kernel,
