@@ -18,8 +18,19 @@ Handler setup_cancel(CLI::App& app) {
     auto redis = redis_options(ctx.settings);
     if (!redis) return report(ctx, "cancel", redis.error());
     queue::JobStore store(*redis);
-    if (auto st = store.cancel(*job); !st) return report(ctx, "cancel", st.error());
-    ctx.out << "cancelled job " << *job << "\n";
+    auto r = store.cancel(*job);
+    if (!r) return report(ctx, "cancel", r.error());
+    switch (*r) {
+      case queue::CancelOutcome::kCancelled:
+        ctx.out << "cancelled job " << *job << "\n";
+        break;
+      case queue::CancelOutcome::kWasComplete:
+        ctx.out << "job " << *job << " is complete already; left as it is\n";
+        break;
+      case queue::CancelOutcome::kWasCancelled:
+        ctx.out << "job " << *job << " was cancelled already\n";
+        break;
+    }
     return kExitOk;
   };
 }

@@ -11,6 +11,7 @@
 
 #include "cli/common.h"
 #include "cli/exit_codes.h"
+#include "queue/keys.h"
 
 namespace ttg::cli {
 
@@ -33,7 +34,9 @@ Rates rates_of(const queue::JobStatus& s) {
                       static_cast<double>(std::max<int64_t>(1, s.total_chunks));
   r.params_per_s = r.chunks_per_s * mean_chunk;
   int64_t left = s.total_chunks - s.done - s.dead;
-  if (left <= 0) {
+  if (s.state == JobState::kCancelled) {
+    r.eta_s = -1;  // nothing more will be done
+  } else if (left <= 0) {
     r.eta_s = 0;
   } else if (r.chunks_per_s > 0) {
     r.eta_s = static_cast<double>(left) / r.chunks_per_s;
@@ -45,7 +48,12 @@ nlohmann::json to_json(const queue::JobStatus& s) {
   Rates r = rates_of(s);
   nlohmann::json in_flight = nlohmann::json::object();
   for (auto& [w, n] : s.in_flight) in_flight[w] = n;
+  nlohmann::json refused = nlohmann::json::object();
+  for (auto& [w, why] : s.refused) refused[w] = why;
   return {{"job", s.name},
+          {"run", s.run},
+          {"refused_by", refused},
+          {"expires_ms", s.expires_ms},
           {"state", job_state_name(s.state)},
           {"total_chunks", s.total_chunks},
           {"total_params", s.spec.total_params},
@@ -92,9 +100,13 @@ void print_text(std::ostream& out, const queue::JobStatus& s) {
   out << "\n";
   if (!s.in_flight.empty()) {
     out << "  workers    ";
-    for (auto& [w, n] : s.in_flight) out << " " << w << "=" << n;
+    for (auto& [w, n] : s.in_flight) {
+      out << " " << (w == queue::kHandedBack ? std::string("(waiting for a worker)") : w) << "="
+          << n;
+    }
     out << "\n";
   }
+  for (auto& [w, why] : s.refused) out << "  refused by  " << w << ": " << why << "\n";
 }
 
 struct StatusArgs {

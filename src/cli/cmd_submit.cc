@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/spec_file.h"
 #include "kernels/kernel.h"
+#include "util/strings.h"
 
 namespace ttg::cli {
 
@@ -24,6 +25,7 @@ struct SubmitArgs {
   bool dry_run = false;
   std::string exec;
   CLI::Option* exec_option = nullptr;
+  std::string retain = "7d";
   std::vector<std::string> kernel_libs;
 };
 
@@ -170,7 +172,12 @@ Handler setup_submit(CLI::App& app) {
                  "outputs, exec; flags override its fields");
   app.add_option("--params-file", a->params_file,
                  "Parameter sets, one per row: CSV with a header line, or JSON lines");
-  app.add_flag("--force", a->force, "Replace an existing job of the same name");
+  app.add_flag("--force", a->force,
+               "Replace an existing job of the same name (workers drop what they computed for "
+               "the old run)");
+  app.add_option("--retain", a->retain,
+                 "How long a finished job's keys stay in Redis: 30m, 12h, 7d; 0 = for ever "
+                 "(default 7d)");
   app.add_flag("--dry-run", a->dry_run, "Validate and print the plan; write nothing");
   return [a](const Context& ctx) -> int {
     // Everything is checked before Redis is touched: a bad spec writes
@@ -179,6 +186,14 @@ Handler setup_submit(CLI::App& app) {
     if (auto st = plugins.load_all(a->kernel_libs); !st) return report(ctx, "submit", st.error());
     auto spec = submit_spec(ctx.settings, *a, plugins);
     if (!spec) return report(ctx, "submit", spec.error());
+    auto retain_ms = util::parse_duration_ms(a->retain);
+    if (!retain_ms) {
+      return report(ctx, "submit",
+                    Error{ErrorCode::kInvalidArgument,
+                          "--retain: expected a duration such as 30m, 12h or 7d (0 = for ever), "
+                          "got '" +
+                              util::clip(a->retain, 40) + "'"});
+    }
     // A name given empty (a flag or file value) is an error, not "make one up".
     const Source& job_from = ctx.settings.source("job");
     const bool named = job_from.kind != SourceKind::kDefault;
@@ -193,12 +208,15 @@ Handler setup_submit(CLI::App& app) {
     auto redis = redis_options(ctx.settings);
     if (!redis) return report(ctx, "submit", redis.error());
     queue::JobStore store(*redis);
-    auto r = store.submit(name, *spec, queue::SubmitOptions{a->force, 2000});
+    queue::SubmitOptions options;
+    options.force = a->force;
+    options.retain_ms = *retain_ms;
+    auto r = store.submit(name, *spec, options);
     if (!r) return report(ctx, "submit", r.error());
     switch (r->outcome) {
       case queue::SubmitOutcome::kExists:
         ctx.out << "job " << name
-                << " exists already; nothing written (use --force to replace it)\n";
+                << " exists already with this spec; nothing written (--force replaces it)\n";
         return kExitOk;
       case queue::SubmitOutcome::kReplaced:
         ctx.out << "replaced job " << name << ": ";
@@ -213,7 +231,7 @@ Handler setup_submit(CLI::App& app) {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", r->seconds);
     ctx.out << spec->total_chunks() << " chunks (" << spec->total_params << " params), "
-            << r->chunks_written << " written in " << secs << " s\n";
+            << r->chunks_written << " written in " << secs << " s (run " << r->run << ")\n";
     return kExitOk;
   };
 }

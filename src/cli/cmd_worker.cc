@@ -5,7 +5,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <ostream>
@@ -14,6 +18,7 @@
 #include "cli/exit_codes.h"
 #include "kernels/kernel.h"
 #include "obs/log.h"
+#include "util/strings.h"
 #include "worker/worker.h"
 
 namespace ttg::cli {
@@ -28,7 +33,35 @@ struct WorkerArgs {
   std::string kernel = "simulate";
   std::vector<std::string> args;
   std::vector<std::string> kernel_libs;
+  std::vector<std::string> allow_exec;
+  CLI::Option* allow_exec_option = nullptr;
 };
+
+// --allow-exec [PREFIX] (repeatable), else TTG_ALLOW_EXEC: "1", "yes",
+// "true" or "*" allow any program; otherwise a ':'-separated list of prefixes.
+void exec_policy(const WorkerArgs& a, worker::WorkerOptions& o) {
+  if (a.allow_exec_option->count() > 0) {
+    for (const auto& p : a.allow_exec) {
+      if (p.empty()) {
+        o.allow_exec_any = true;
+      } else {
+        o.exec_prefixes.push_back(p);
+      }
+    }
+    if (a.allow_exec.empty()) o.allow_exec_any = true;
+    return;
+  }
+  const char* env = std::getenv("TTG_ALLOW_EXEC");
+  if (env == nullptr || *env == '\0') return;
+  std::string v = env;
+  if (v == "1" || v == "yes" || v == "true" || v == "*") {
+    o.allow_exec_any = true;
+    return;
+  }
+  for (auto& p : util::split(v, ':')) {
+    if (!p.empty()) o.exec_prefixes.push_back(p);
+  }
+}
 
 int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry& plugins) {
   if (a.count < 1 || a.index < 0 || a.index >= a.count) {
@@ -90,6 +123,13 @@ Handler setup_worker(CLI::App& app) {
   app.add_option("--arg", a->args, "With --static: kernel argument key=value");
   app.add_option("--kernel-lib", a->kernel_libs,
                  "Load plugin kernels from this shared library (repeatable)");
+  a->allow_exec_option =
+      app.add_option("--allow-exec", a->allow_exec,
+                     "Run jobs of kernel exec (programs named by the job's spec); with PREFIX, "
+                     "only programs whose path starts with it (repeatable). Default: refused "
+                     "(env TTG_ALLOW_EXEC)")
+          ->expected(0, 1)
+          ->type_name("[PREFIX]");
   return [a](const Context& ctx) -> int {
     auto plugins = std::make_shared<kernels::Registry>();
     if (auto st = plugins->load_all(a->kernel_libs); !st) {
@@ -108,6 +148,13 @@ Handler setup_worker(CLI::App& app) {
     o.reclaim_interval_ms = s.reclaim_interval_ms;
     o.idle_timeout_ms = s.idle_timeout_seconds * 1000;
     o.drain_timeout_ms = s.drain_timeout_seconds * 1000;
+    exec_policy(*a, o);
+    {
+      char host[256] = {};
+      if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+      o.info.host = host;
+      o.info.pid = static_cast<int64_t>(getpid());
+    }
     // Fail fast on a wrong address or password rather than polling for ever.
     {
       redis::Client probe(*redis);
@@ -127,6 +174,12 @@ Handler setup_worker(CLI::App& app) {
     };
     auto stats = worker::run_worker(o, make_queue, make_kernel, stop_requested());
     if (!stats) return report(ctx, "worker", stats.error());
+    if (stats->exit_reason == "no_job") {
+      return report(ctx, "worker",
+                    Error{ErrorCode::kNotFound, "job '" + o.job + "' was never submitted (waited " +
+                                                    std::to_string(s.idle_timeout_seconds) +
+                                                    " s, --idle-timeout)"});
+    }
     obs::log_info("worker finished", {{"worker", consumer},
                                       {"reason", stats->exit_reason},
                                       {"committed", std::to_string(stats->committed)},

@@ -118,6 +118,8 @@ ApplyFn printable_name(std::string Settings::*member) {
         return invalid("control character at byte " + std::to_string(i + 1));
       }
     }
+    // Consumer names starting "ttg:" are the queue's own (docs/PROTOCOL.md).
+    if (text.rfind("ttg:", 0) == 0) return invalid("names starting with 'ttg:' are reserved");
     s.*member = std::string(text);
     return ok();
   };
