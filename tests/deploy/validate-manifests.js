@@ -366,12 +366,22 @@ function checkScaledObject(o, byId, has, problems) {
 
 // Each Pod of the build must equal the base's template of the same name
 // (StatefulSet redis -> Pod redis, Job ttg-submit -> Pod ttg-submit), and
-// each Deployment the base's, except for images and the StatefulSet's claim
-// template, which becomes a claim of its own.
+// each Deployment the base's, except for images, the StatefulSet's claim
+// template, which becomes a claim of its own, and a node name taken from
+// spec.nodeName, which may become a plain value (podman has no nodes).
 function compareWithBase(objects, base, problems) {
   const strip = (spec, dropVolume) => {
     const s = JSON.parse(JSON.stringify(spec));
-    for (const c of s.containers || []) delete c.image;
+    for (const c of s.containers || []) {
+      delete c.image;
+      for (const e of c.env || []) {
+        const f = (e.valueFrom || {}).fieldRef;
+        if ((f && f.fieldPath === 'spec.nodeName') || (e.name === 'NODE_NAME' && e.value)) {
+          e.value = '(the node)';
+          delete e.valueFrom;
+        }
+      }
+    }
     if (dropVolume) s.volumes = (s.volumes || []).filter((v) => v.name !== dropVolume);
     return s;
   };
