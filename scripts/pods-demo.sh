@@ -206,7 +206,7 @@ while :; do
       kill_time=$(elapsed)
       victim=$w
       mapfile -t victim_chunks < <(rcli XPENDING "ttg:{$job}:tasks" ttg-workers - + 100 "$w" |
-        paste - - - - | awk '{ split($1, id, "-"); print id[1] - 1 }')
+        paste - - - - | awk 'NF >= 2 { split($1, id, "-"); print id[1] - 1 }')
       if [[ ${#victim_chunks[@]} -gt 0 ]]; then
         say "pod $w killed with SIGKILL while holding chunk ${victim_chunks[*]}"
       else
