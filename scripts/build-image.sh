@@ -69,18 +69,31 @@ if ! podman image exists "$base"; then
   trap - EXIT
 fi
 
-build() {  # build TAG CONTAINERFILE
+# What the ttg image is built from: an image whose label differs was built
+# from other sources, and --if-missing builds it again (the cached layers of
+# the base and its packages are reused; ttg is compiled anew).
+sources=$(cd "$repo" && find CMakeLists.txt cmake include src examples deploy/Containerfile \
+  -type f -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-16)
+
+build() {  # build TAG CONTAINERFILE [LABEL]
   if [[ $if_missing -eq 1 ]] && podman image exists "$1"; then
-    return 0
+    local have
+    have=$(podman image inspect --format '{{index .Labels "ttg.sources"}}' "$1" 2>/dev/null || true)
+    if [[ -z "${3:-}" || "$have" == "$3" ]]; then
+      return 0
+    fi
+    echo "build-image.sh: $1 was built from other sources; building it again" >&2
   fi
   echo "build-image.sh: building $1 from ${2#"$repo"/}" >&2
   local started=$SECONDS
+  local label=()
+  [[ -n "${3:-}" ]] && label=(--label "ttg.sources=$3")
   # --pull=never: the base comes from the store, never a registry. The
   # host's network lets apt-get in the RUN steps reach Debian's mirrors.
-  podman build --pull=never --network=host --layers -f "$2" -t "$1" "$repo"
+  podman build --pull=never --network=host --layers "${label[@]}" -f "$2" -t "$1" "$repo"
   echo "build-image.sh: built $1 in $((SECONDS - started)) s" >&2
 }
-build "$tag" "$repo/deploy/Containerfile"
+build "$tag" "$repo/deploy/Containerfile" "$sources"
 [[ "$tag" == localhost/ttg:* ]] && podman tag "$tag" localhost/ttg:latest
 build "$redis_tag" "$repo/deploy/redis/Containerfile"
 
