@@ -29,6 +29,10 @@ const std::vector<Subcommand>& subcommands() {
       {"recover", "After a restart: recreate groups, hand back chunks of gone workers",
        with_redis_flags({"lease_ms"}), setup_recover},
       {"kernels", "List the kernels with their arguments and outputs", {}, setup_kernels},
+      {"acl",
+       "Print least-privilege Redis ACL users for the worker, submitter, monitor, keda",
+       {},
+       setup_acl},
       {"config", "Print the effective settings and where each one came from", all_setting_flags(),
        setup_config},
   };

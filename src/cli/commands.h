@@ -80,5 +80,6 @@ Handler setup_kernels(CLI::App& app);
 Handler setup_demo(CLI::App& app);
 Handler setup_cleanup(CLI::App& app);
 Handler setup_recover(CLI::App& app);
+Handler setup_acl(CLI::App& app);
 
 }  // namespace ttg::cli

@@ -496,23 +496,6 @@ Status apply_env(Settings& s, const Environment& env) {
   return ok();
 }
 
-Result<std::string> read_password_file(const std::string& path, const Source& from) {
-  auto text = util::read_file(path, kMaxPasswordFileBytes);
-  if (!text) {
-    return make_error(ErrorCode::kInvalidArgument, from.label() + ": cannot read password file " +
-                                                       quote_text(path) + ": " + text.error());
-  }
-  std::string password = std::move(*text);
-  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-    password.pop_back();
-  }
-  if (password.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      from.label() + ": password file " + quote_text(path) + " is empty");
-  }
-  return password;
-}
-
 // Puts the TLS files of `settings` into `options`, after checking that they
 // go with a rediss:// URL, come as a pair (certificate and key) and can be
 // read. The redis module parses them when it connects.
@@ -655,6 +638,23 @@ Result<Settings> load_settings(const Environment& env, const std::vector<FlagVal
                                Source{SourceKind::kDefault, "min(1000, lease_ms / 3)"});
   }
   return s;
+}
+
+Result<std::string> read_password_file(const std::string& path, const Source& from) {
+  auto text = util::read_file(path, kMaxPasswordFileBytes);
+  if (!text) {
+    return make_error(ErrorCode::kInvalidArgument, from.label() + ": cannot read password file " +
+                                                       quote_text(path) + ": " + text.error());
+  }
+  std::string password = std::move(*text);
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  if (password.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      from.label() + ": password file " + quote_text(path) + " is empty");
+  }
+  return password;
 }
 
 Result<redis::Options> redis_options(const Settings& settings) {

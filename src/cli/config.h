@@ -216,6 +216,12 @@ struct FlagValue {
 // key, an unreadable TLS file). The password is never put into a message.
 [[nodiscard]] Result<redis::Options> redis_options(const Settings& settings);
 
+// Reads a password from the file at `path` (at most kMaxPasswordFileBytes;
+// trailing newlines stripped). Errors: kInvalidArgument starting with
+// `from`'s label: unreadable or empty file. The password is never put into a
+// message.
+[[nodiscard]] Result<std::string> read_password_file(const std::string& path, const Source& from);
+
 // `url` with the password in its user info replaced by "***"
 // ("redis://u:***@host:6379/0"); other URLs are returned unchanged.
 std::string redact_url(std::string_view url);
