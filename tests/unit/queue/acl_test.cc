@@ -42,7 +42,7 @@ std::set<std::string> commands_called(const std::string& body) {
   return out;
 }
 
-TEST(AclTest, EveryCommandOfEveryScriptIsGrantedToItsRoles) {
+TEST(AclRulesTest, EveryCommandOfEveryScriptIsGrantedToItsRoles) {
   struct Case {
     const char* script;
     const redis::Script& body;
@@ -77,13 +77,13 @@ TEST(AclTest, EveryCommandOfEveryScriptIsGrantedToItsRoles) {
   }
 }
 
-TEST(AclTest, ScriptPatternSeesSubcommands) {
+TEST(AclRulesTest, ScriptPatternSeesSubcommands) {
   auto called = commands_called(
       "redis.call('XGROUP', 'DELCONSUMER', k) redis.pcall('XADD', k) redis.call( 'TIME')");
   EXPECT_EQ(called, (std::set<std::string>{"xgroup|delconsumer", "xadd", "time"}));
 }
 
-TEST(AclTest, RulesAreLeastPrivilege) {
+TEST(AclRulesTest, RulesAreLeastPrivilege) {
   for (Role role : all_roles()) {
     SCOPED_TRACE(role_name(role));
     auto words = rules(role, Password::of("pw"));
@@ -114,13 +114,13 @@ TEST(AclTest, RulesAreLeastPrivilege) {
   EXPECT_TRUE(read_only(Role::kKeda));
 }
 
-TEST(AclTest, SubmitterMayDoWhatMonitorMayDo) {
+TEST(AclRulesTest, SubmitterMayDoWhatMonitorMayDo) {
   for (const auto& command : commands(Role::kMonitor)) {
     EXPECT_TRUE(granted(Role::kSubmitter, command)) << command;
   }
 }
 
-TEST(AclTest, LinesAndPasswords) {
+TEST(AclRulesTest, LinesAndPasswords) {
   auto hashed = Password::of("s3cret");
   EXPECT_FALSE(hashed.is_placeholder());
   std::string line = setuser_line(Role::kWorker, hashed);
@@ -137,7 +137,7 @@ TEST(AclTest, LinesAndPasswords) {
   EXPECT_NE(word.find("ttg-keda"), std::string::npos) << word;
 }
 
-TEST(AclTest, Roles) {
+TEST(AclRulesTest, Roles) {
   for (Role role : all_roles()) {
     auto parsed = parse_role(role_name(role));
     ASSERT_TRUE(parsed) << parsed.error().message;
