@@ -49,7 +49,7 @@ class Password {
   // unedited fail instead of creating a user with a known password.
   static Password placeholder() { return Password(""); }
   // `secret` as its SHA-256 (ACL "#<hex>"): the password itself never
-  // appears in the rules.
+  // appears in the rules. (Should hashing fail, the result is a placeholder.)
   static Password of(std::string_view secret);
 
   // The rule word for `role`'s user: "#<64 hex digits>" or the placeholder.

@@ -58,7 +58,7 @@ struct Options {
 [[nodiscard]] Result<Options> parse_url(std::string_view url);
 
 // The SHA-256 of `password` in lower-case hex: how a Redis ACL rule names a
-// password without holding it ("#<hex>").
+// password without holding it ("#<hex>"). Empty if OpenSSL cannot hash.
 std::string password_sha256_hex(std::string_view password);
 
 // The URL of `options` without the password (`redis://user@host:port/db`,
