@@ -358,8 +358,13 @@ Error handshake_failure(SSL* ssl, int rc, int saved_errno) {
     e.message += " during the TLS handshake (is the server speaking TLS on this port?)";
     return e;
   }
-  if (e.message.rfind("TLS: ", 0) == 0) e.message.erase(0, 5);
-  e.message = "TLS handshake failed: " + e.message;
+  if (e.message.rfind("TLS: ", 0) == 0) {
+    e.message = "TLS handshake failed: " + e.message.substr(5);
+  } else {
+    // A socket error (reset) in the middle of the handshake.
+    e.message =
+        "TLS handshake failed: " + e.message + " (is the server speaking TLS on this port?)";
+  }
   return e;
 }
 
