@@ -66,10 +66,12 @@ format-check: setup
 	if [ -n "$$files" ]; then clang-format --dry-run --Werror $$files; fi
 	@echo "format-check: ok"
 
-# Only src/redis/ may include hiredis.
+# Only src/redis/ may include hiredis or OpenSSL.
 lint:
 	@stray=$$(git grep -l -E '#include *[<"]hiredis' -- ':!src/redis' || true); \
 	if [ -n "$$stray" ]; then echo "hiredis included outside src/redis/: $$stray"; exit 1; fi
+	@stray=$$(git grep -l -E '#include *[<"]openssl/' -- ':!src/redis' || true); \
+	if [ -n "$$stray" ]; then echo "OpenSSL included outside src/redis/: $$stray"; exit 1; fi
 	@echo "lint: ok"
 
 # The container images with podman, from Debian's packages only

@@ -1,6 +1,7 @@
 # Every dependency comes from Debian 12's packages (scripts/setup.sh).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+find_package(OpenSSL 3 REQUIRED)
 find_package(tl-expected REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)

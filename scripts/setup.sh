@@ -17,7 +17,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config make git
   clang clang-format libclang-rt-14-dev
-  libhiredis-dev libexpected-dev nlohmann-json3-dev libcli11-dev
+  libhiredis-dev libssl-dev openssl libexpected-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcpp-httplib-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools

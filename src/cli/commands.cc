@@ -32,6 +32,10 @@ const std::vector<Subcommand>& subcommands() {
       {"recover", "After a restart: recreate groups, hand back chunks of gone workers",
        with_redis_flags({"lease_ms"}), setup_recover},
       {"kernels", "List the kernels with their arguments and outputs", {}, setup_kernels},
+      {"acl",
+       "Print least-privilege Redis ACL users for the worker, submitter, monitor, keda",
+       {},
+       setup_acl},
       {"config", "Print the effective settings and where each one came from", all_setting_flags(),
        setup_config},
   };
@@ -43,7 +47,8 @@ bool is_global_flag(std::string_view key) {
 }
 
 std::vector<std::string_view> with_redis_flags(std::initializer_list<std::string_view> more) {
-  std::vector<std::string_view> keys = {"redis_url", "redis_password_file"};
+  std::vector<std::string_view> keys = {"redis_url", "redis_password_file", "redis_ca",
+                                        "redis_cert", "redis_key"};
   keys.insert(keys.end(), more.begin(), more.end());
   return keys;
 }

@@ -59,8 +59,9 @@ struct Subcommand {
 // All subcommands, in `ttg --help` order.
 const std::vector<Subcommand>& subcommands();
 
-// The Redis keys that have flags (redis_url, redis_password_file), followed
-// by `more`: the usual setting_flags of a command that talks to Redis.
+// The Redis keys that have flags (redis_url, redis_password_file, redis_ca,
+// redis_cert, redis_key), followed by `more`: the usual setting_flags of a
+// command that talks to Redis.
 std::vector<std::string_view> with_redis_flags(std::initializer_list<std::string_view> more = {});
 // Every key that has a flag, except the global ones.
 std::vector<std::string_view> all_setting_flags();
@@ -80,5 +81,6 @@ Handler setup_kernels(CLI::App& app);
 Handler setup_demo(CLI::App& app);
 Handler setup_cleanup(CLI::App& app);
 Handler setup_recover(CLI::App& app);
+Handler setup_acl(CLI::App& app);
 
 }  // namespace ttg::cli

@@ -156,8 +156,8 @@ std::vector<KeyInfo> build_table() {
                {{"TTG_REDIS_URL", nullptr}},
                "--redis",
                "URL",
-               "Redis server: redis://[user[:password]@]host[:port][/db] or unix:///path.sock "
-               "(default: redis_host:redis_port)",
+               "Redis server: redis://[user[:password]@]host[:port][/db], rediss://... (TLS) or "
+               "unix:///path.sock (default: redis_host:redis_port)",
                K::kString,
                kPlain,
                apply_redis_url,
@@ -202,6 +202,38 @@ std::vector<KeyInfo> build_table() {
                Secrecy::kSecret,
                string(&S::redis_password),
                [](const S& s) { return s.redis_password.empty() ? "" : "***"; }});
+  t.push_back({"redis_ca",
+               "redis_ca",
+               {{"TTG_REDIS_CA", nullptr}},
+               "--redis-ca",
+               "FILE",
+               "With rediss://: trust the CA certificates of this PEM file (default: the "
+               "system's)",
+               K::kString,
+               kPlain,
+               string(&S::redis_ca),
+               show_string(&S::redis_ca)});
+  t.push_back({"redis_cert",
+               "redis_cert",
+               {{"TTG_REDIS_CERT", nullptr}},
+               "--redis-cert",
+               "FILE",
+               "With rediss://: client certificate (PEM) for servers that require one (default: "
+               "none)",
+               K::kString,
+               kPlain,
+               string(&S::redis_cert),
+               show_string(&S::redis_cert)});
+  t.push_back({"redis_key",
+               "redis_key",
+               {{"TTG_REDIS_KEY", nullptr}},
+               "--redis-key",
+               "FILE",
+               "With rediss://: the client certificate's key (PEM, not encrypted) (default: none)",
+               K::kString,
+               kPlain,
+               string(&S::redis_key),
+               show_string(&S::redis_key)});
   t.push_back({"job",
                "job",
                {{"TTG_JOB", nullptr}},
@@ -466,21 +498,36 @@ Status apply_env(Settings& s, const Environment& env) {
   return ok();
 }
 
-Result<std::string> read_password_file(const std::string& path, const Source& from) {
-  auto text = util::read_file(path, kMaxPasswordFileBytes);
-  if (!text) {
-    return make_error(ErrorCode::kInvalidArgument, from.label() + ": cannot read password file " +
-                                                       quote_text(path) + ": " + text.error());
+// Puts the TLS files of `settings` into `options`, after checking that they
+// go with a rediss:// URL, come as a pair (certificate and key) and can be
+// read. The redis module parses them when it connects.
+Status apply_tls_files(const Settings& settings, redis::Options& options) {
+  struct File {
+    const char* key;
+    const std::string& path;
+    std::string& field;
+  };
+  const File files[] = {{"redis_ca", settings.redis_ca, options.tls_ca_file},
+                        {"redis_cert", settings.redis_cert, options.tls_cert_file},
+                        {"redis_key", settings.redis_key, options.tls_key_file}};
+  for (const File& f : files) {
+    if (f.path.empty()) continue;
+    const std::string label = settings.source(f.key).label();
+    if (!options.tls) {
+      return invalid(label + ": TLS files need a rediss:// URL (Redis is " +
+                     redis::describe(options) + ")");
+    }
+    auto text = util::read_file(f.path, redis::kMaxTlsFileBytes);
+    if (!text) return invalid(label + ": cannot read " + quote_text(f.path) + ": " + text.error());
+    f.field = f.path;
   }
-  std::string password = std::move(*text);
-  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-    password.pop_back();
+  if (settings.redis_cert.empty() != settings.redis_key.empty()) {
+    const char* given = settings.redis_cert.empty() ? "redis_key" : "redis_cert";
+    return invalid(settings.source(given).label() +
+                   ": a client certificate and its key go together (--redis-cert and "
+                   "--redis-key)");
   }
-  if (password.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      from.label() + ": password file " + quote_text(path) + " is empty");
-  }
-  return password;
+  return ok();
 }
 
 }  // namespace
@@ -595,6 +642,23 @@ Result<Settings> load_settings(const Environment& env, const std::vector<FlagVal
   return s;
 }
 
+Result<std::string> read_password_file(const std::string& path, const Source& from) {
+  auto text = util::read_file(path, kMaxPasswordFileBytes);
+  if (!text) {
+    return make_error(ErrorCode::kInvalidArgument, from.label() + ": cannot read password file " +
+                                                       quote_text(path) + ": " + text.error());
+  }
+  std::string password = std::move(*text);
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  if (password.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      from.label() + ": password file " + quote_text(path) + " is empty");
+  }
+  return password;
+}
+
 Result<redis::Options> redis_options(const Settings& settings) {
   redis::Options options;
   if (!settings.redis_url.empty()) {
@@ -621,6 +685,7 @@ Result<redis::Options> redis_options(const Settings& settings) {
     TTG_TRY_ASSIGN(options.password, read_password_file(settings.redis_password_file,
                                                         settings.source("redis_password_file")));
   }
+  TTG_TRY(apply_tls_files(settings, options));
   return options;
 }
 

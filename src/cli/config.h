@@ -73,9 +73,9 @@ int hardware_threads();
 struct Settings {
   // Config file that was read (--config, TTG_CONFIG). Default empty = none.
   std::string config;
-  // Redis server: redis://[user[:password]@]host[:port][/db] or
-  // unix:///path.sock[?db=N]. When set it wins over redis_host and
-  // redis_port. Default empty.
+  // Redis server: redis://[user[:password]@]host[:port][/db], the same with
+  // rediss:// for TLS, or unix:///path.sock[?db=N]. When set it wins over
+  // redis_host and redis_port. Default empty.
   std::string redis_url;
   // Redis host, used when redis_url is empty. Default "127.0.0.1".
   std::string redis_host = "127.0.0.1";
@@ -87,6 +87,14 @@ struct Settings {
   // The Redis password; only from TTG_REDIS_PASSWORD (never a flag, which
   // `ps` would show, nor a file key). Overrides the URL's. Default empty.
   std::string redis_password;
+  // With a rediss:// URL: PEM file of the CA certificates that the server's
+  // certificate must chain to. Default empty = the system's trust store.
+  std::string redis_ca;
+  // With a rediss:// URL: PEM files of a client certificate and its
+  // (unencrypted) key, for servers that require one. Both or neither.
+  // Default empty.
+  std::string redis_cert;
+  std::string redis_key;
   // Job name. Default empty; commands that need a job say so.
   std::string job;
   // Parameters in a sweep (0..N-1). Default 0 = not given.
@@ -200,11 +208,19 @@ struct FlagValue {
 
 // The Redis connection options of `settings`: redis_url if set, else
 // redis_host:redis_port; then the password from TTG_REDIS_PASSWORD or from
-// redis_password_file (trailing newlines stripped) replaces the URL's.
-// Reads the password file. Errors: kInvalidArgument naming the source (bad
-// URL, unreadable or empty password file, both password sources set). The
-// password is never put into a message.
+// redis_password_file (trailing newlines stripped) replaces the URL's; and
+// the TLS files (redis_ca, redis_cert, redis_key). Reads the password file,
+// and checks that the TLS files can be read. Errors: kInvalidArgument naming
+// the source (bad URL, unreadable or empty password file, both password
+// sources set, TLS files without a rediss:// URL, a certificate without its
+// key, an unreadable TLS file). The password is never put into a message.
 [[nodiscard]] Result<redis::Options> redis_options(const Settings& settings);
+
+// Reads a password from the file at `path` (at most kMaxPasswordFileBytes;
+// trailing newlines stripped). Errors: kInvalidArgument starting with
+// `from`'s label: unreadable or empty file. The password is never put into a
+// message.
+[[nodiscard]] Result<std::string> read_password_file(const std::string& path, const Source& from);
 
 // `url` with the password in its user info replaced by "***"
 // ("redis://u:***@host:6379/0"); other URLs are returned unchanged.

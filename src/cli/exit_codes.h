@@ -11,8 +11,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 // Bad usage, configuration or spec: unknown command or flag, bad value.
 inline constexpr int kExitUsage = 2;
-// Cannot reach Redis, the server there does not speak Redis, or it refused
-// the credentials or the command (NOAUTH, WRONGPASS, NOPERM).
+// Cannot reach Redis (a TLS failure included: certificate not trusted or for
+// another name, client certificate refused), the server there does not
+// speak Redis, or it refused the credentials or the command (NOAUTH,
+// WRONGPASS, NOPERM).
 inline constexpr int kExitRedis = 3;
 
 // The exit code for a command that fails with `error`: kInvalidArgument is

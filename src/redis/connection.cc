@@ -1,25 +1,24 @@
 #include "redis/connection.h"
 
 #include <signal.h>
-#include <sys/time.h>
 
-#include <cerrno>
 #include <thread>
 
 #include <hiredis/hiredis.h>
 
+#include "redis/transport.h"
 #include "util/strings.h"
 
 namespace ttg::redis {
 
 namespace {
 
-struct ContextDeleter {
-  void operator()(redisContext* c) const {
-    if (c != nullptr) redisFree(c);
+struct ReaderDeleter {
+  void operator()(redisReader* r) const {
+    if (r != nullptr) redisReaderFree(r);
   }
 };
-using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+using ReaderPtr = std::unique_ptr<redisReader, ReaderDeleter>;
 
 struct ReplyDeleter {
   void operator()(redisReply* r) const {
@@ -33,36 +32,14 @@ void ignore_sigpipe_once() {
   std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
 }
 
-timeval to_timeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
+Deadline deadline_after(std::chrono::milliseconds timeout) {
+  return std::chrono::steady_clock::now() + timeout;
 }
 
-// Maps a failed context into the error taxonomy. `saved_errno` is errno as
-// it was right after the failing hiredis call: hiredis 0.14 reports time-outs
-// as REDIS_ERR_IO with EAGAIN (reads/writes) or ETIMEDOUT (connect).
-Error transport_error(const redisContext* c, int saved_errno, const Options& options,
-                      std::string_view during) {
-  std::string where = describe(options) + ": " + std::string(during) + ": ";
-  if (c == nullptr) return Error{ErrorCode::kConnection, where + "out of memory"};
-  std::string text = c->errstr;
-  switch (c->err) {
-    case REDIS_ERR_IO:
-      if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT ||
-          saved_errno == EINPROGRESS) {
-        return Error{ErrorCode::kTimeout, where + "timed out"};
-      }
-      return Error{ErrorCode::kConnection, where + (text.empty() ? "I/O error" : text)};
-    case REDIS_ERR_EOF:
-      return Error{ErrorCode::kConnection, where + "server closed the connection"};
-    case REDIS_ERR_PROTOCOL:
-      return Error{ErrorCode::kProtocol,
-                   where + "not a Redis server (protocol error: " + text + ")"};
-    default:
-      return Error{ErrorCode::kConnection, where + (text.empty() ? "connection error" : text)};
-  }
+// `error` from the transport or the RESP reader, with the server and the
+// step it failed in: "redis://host:6379: GET: timed out".
+Error transport_error(const Options& options, std::string_view during, const Error& error) {
+  return Error{error.code, describe(options) + ": " + std::string(during) + ": " + error.message};
 }
 
 Reply to_reply(const redisReply* r) {
@@ -128,14 +105,20 @@ void Script::set_sha(std::string sha) const {
   sha_ = std::move(sha);
 }
 
+// hiredis is used for RESP only: redisFormatCommandArgv writes requests and
+// a redisReader parses replies. The bytes go through a Transport (a socket,
+// or TLS), whose waits are bounded by the time-outs.
 struct Connection::Impl {
   Options options;
-  ContextPtr ctx;
+  std::unique_ptr<Transport> transport;
+  ReaderPtr reader;
+  // Requests formatted but not sent yet.
+  std::string pending;
   bool broken = false;
 
-  Error fail(int saved_errno, std::string_view during) {
+  Error fail(std::string_view during, const Error& error) {
     broken = true;
-    return transport_error(ctx.get(), saved_errno, options, during);
+    return transport_error(options, during, error);
   }
 
   Status append(const Command& argv) {
@@ -147,23 +130,50 @@ struct Connection::Impl {
       ptrs.push_back(a.data());
       lens.push_back(a.size());
     }
-    if (redisAppendCommandArgv(ctx.get(), static_cast<int>(argv.size()), ptrs.data(),
-                               lens.data()) != REDIS_OK) {
-      return tl::unexpected(fail(errno, "append"));
+    char* formatted = nullptr;
+    int len =
+        redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), ptrs.data(), lens.data());
+    if (len < 0 || formatted == nullptr) {
+      // Commands appended before this one would go out without it.
+      pending.clear();
+      broken = true;
+      return make_error(ErrorCode::kInternal, "cannot format a Redis command: out of memory");
     }
+    pending.append(formatted, static_cast<size_t>(len));
+    redisFreeCommand(formatted);
     return {};
   }
 
+  // Sends what append() formatted, within the command time-out.
+  Status flush(std::string_view during) {
+    auto sent = transport->write_all(pending, deadline_after(options.command_timeout));
+    pending.clear();
+    if (!sent) return tl::unexpected(fail(during, sent.error()));
+    return {};
+  }
+
+  // The next reply, which must arrive whole within the command time-out.
   Result<Reply> read(std::string_view during) {
-    void* raw = nullptr;
-    errno = 0;
-    if (redisGetReply(ctx.get(), &raw) != REDIS_OK) {
-      int saved = errno;
-      return tl::unexpected(fail(saved, during));
+    const Deadline deadline = deadline_after(options.command_timeout);
+    char buffer[16 * 1024];
+    for (;;) {
+      void* raw = nullptr;
+      if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
+        return tl::unexpected(
+            fail(during, Error{ErrorCode::kProtocol, "not a Redis server (protocol error: " +
+                                                         std::string(reader->errstr) + ")"}));
+      }
+      if (raw != nullptr) {
+        ReplyPtr owned(static_cast<redisReply*>(raw));
+        return to_reply(owned.get());
+      }
+      auto got = transport->read_some(buffer, sizeof buffer, deadline);
+      if (!got) return tl::unexpected(fail(during, got.error()));
+      if (redisReaderFeed(reader.get(), buffer, *got) != REDIS_OK) {
+        return tl::unexpected(
+            fail(during, Error{ErrorCode::kInternal, "cannot buffer a reply: out of memory"}));
+      }
     }
-    ReplyPtr owned(static_cast<redisReply*>(raw));
-    if (!owned) return tl::unexpected(fail(0, during));
-    return to_reply(owned.get());
   }
 };
 
@@ -174,8 +184,9 @@ Connection::~Connection() = default;
 
 namespace {
 
-// Catches options that hiredis would take in a surprising way: a zero
-// time-out means "forever" to SO_RCVTIMEO and "give up at once" to connect.
+// Catches options that cannot work or would work in a surprising way: a zero
+// time-out ("forever" or "give up at once"?), TLS files for a connection
+// that is not TLS (the user expects TLS), a certificate without its key.
 Status validate(const Options& options) {
   std::string where = describe(options) + ": ";
   if (options.connect_timeout.count() <= 0 || options.command_timeout.count() <= 0) {
@@ -188,6 +199,19 @@ Status validate(const Options& options) {
   if (options.db < 0) {
     return make_error(ErrorCode::kInvalidArgument, where + "database number must be >= 0");
   }
+  bool tls_files = !options.tls_ca_file.empty() || !options.tls_cert_file.empty() ||
+                   !options.tls_key_file.empty();
+  if (tls_files && !options.tls) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      where + "TLS files are given but the connection is not TLS (rediss://)");
+  }
+  if (options.tls && !options.unix_socket.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, where + "TLS needs TCP, not a unix socket");
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      where + "a TLS client certificate needs its key, and a key its certificate");
+  }
   return {};
 }
 
@@ -198,20 +222,20 @@ Result<Connection> Connection::connect(const Options& options) {
   ignore_sigpipe_once();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  timeval ctv = to_timeval(options.connect_timeout);
-  errno = 0;
-  if (!options.unix_socket.empty()) {
-    impl->ctx.reset(redisConnectUnixWithTimeout(options.unix_socket.c_str(), ctv));
-  } else {
-    impl->ctx.reset(redisConnectWithTimeout(options.host.c_str(), options.port, ctv));
+  impl->reader.reset(redisReaderCreate());
+  if (!impl->reader) {
+    return make_error(ErrorCode::kInternal, "cannot create a RESP reader: out of memory");
   }
-  int saved = errno;
-  if (!impl->ctx || impl->ctx->err != 0) {
-    return tl::unexpected(transport_error(impl->ctx.get(), saved, options, "connect"));
+  auto transport = open_transport(options, deadline_after(options.connect_timeout));
+  if (!transport) {
+    const Error& e = transport.error();
+    // A TLS file that cannot be used is the user's to fix, not the server's.
+    if (e.code == ErrorCode::kInvalidArgument) {
+      return make_error(e.code, describe(options) + ": " + e.message);
+    }
+    return tl::unexpected(transport_error(options, "connect", e));
   }
-  if (redisSetTimeout(impl->ctx.get(), to_timeval(options.command_timeout)) != REDIS_OK) {
-    return tl::unexpected(transport_error(impl->ctx.get(), errno, options, "set time-out"));
-  }
+  impl->transport = std::move(*transport);
   Connection conn(std::move(impl));
   auto fail_with_context = [&](Error e, std::string_view what) {
     if (e.code == ErrorCode::kConnection || e.code == ErrorCode::kTimeout ||
@@ -245,6 +269,7 @@ Result<Reply> Connection::command(const Command& argv) {
   // time-out and leave the connection out of step.
   if (argv.empty()) return make_error(ErrorCode::kInvalidArgument, "empty Redis command");
   TTG_TRY(impl_->append(argv));
+  TTG_TRY(impl_->flush(argv[0]));
   TTG_TRY_ASSIGN(Reply reply, impl_->read(argv[0]));
   if (reply.is_error()) return tl::unexpected(classify_error_reply(reply.str()));
   return reply;
@@ -260,7 +285,9 @@ Result<std::vector<Reply>> Connection::pipeline(const std::vector<Command>& comm
                         "empty Redis command at index " + std::to_string(i) + " of a pipeline");
     }
   }
+  if (commands.empty()) return std::vector<Reply>{};
   for (const auto& c : commands) TTG_TRY(impl_->append(c));
+  TTG_TRY(impl_->flush("pipeline"));
   std::vector<Reply> replies;
   replies.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {

@@ -2,10 +2,19 @@
 // Connections to Redis: one blocking connection (Connection), Lua scripts run
 // by EVALSHA (Script), and a connection that reconnects by itself (Client).
 //
+// A connection is a TCP or unix socket, or TLS over TCP (`Options::tls`, a
+// rediss:// URL) with the server's certificate checked against the CA and
+// the host name; hiredis only formats requests and parses replies.
+//
 // Errors (Error::code):
-//   kConnection  cannot connect, or the connection broke (EOF, reset)
-//   kTimeout     connect or command time-out; the connection is dropped
+//   kConnection  cannot connect, or the connection broke (EOF, reset), or TLS
+//                failed: handshake, certificate not trusted or for another
+//                name, client certificate refused, a server not speaking TLS
+//   kTimeout     connect (TCP and TLS handshake) or command time-out; the
+//                connection is dropped
 //   kProtocol    the peer does not speak RESP (e.g. a port that is not Redis)
+//   kInvalidArgument  options out of range, or a TLS file that cannot be
+//                read or used (not PEM, encrypted key, key not matching)
 //   kNoAuth, kWrongPass   authentication required (or an ACL user's right
 //                         missing: NOPERM) / credentials refused
 //   kNoScript, kBusyGroup, kNoGroup, kRedisReply   error replies, told apart
@@ -59,19 +68,22 @@ class Script {
 // per thread).
 class Connection {
  public:
-  // Connects within `options.connect_timeout`, sets the command time-out,
-  // sends AUTH when a user or a password is set (user + password, or the
-  // password alone for the default user) and SELECT when `options.db` is not
-  // 0, and checks with PING that the peer is Redis. Options outside their
-  // documented ranges (time-outs not positive, port, db) are kInvalidArgument.
+  // Connects within `options.connect_timeout` (TCP, and the TLS handshake
+  // with `options.tls`), sends AUTH when a user or a password is set (user +
+  // password, or the password alone for the default user) and SELECT when
+  // `options.db` is not 0, and checks with PING that the peer is Redis.
+  // Options outside their documented ranges (time-outs not positive, port,
+  // db, TLS files without TLS, a certificate without its key) are
+  // kInvalidArgument.
   [[nodiscard]] static Result<Connection> connect(const Options& options);
 
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 
-  // Sends one command and returns its reply. An error reply becomes an Error
-  // with its classified code. An empty `argv` is kInvalidArgument and sends
+  // Sends one command and returns its reply; sending, then the reply, must
+  // each take less than `options.command_timeout`. An error reply becomes an
+  // Error with its classified code. An empty `argv` is kInvalidArgument and sends
   // nothing.
   [[nodiscard]] Result<Reply> command(const Command& argv);
 

@@ -81,6 +81,12 @@ Result<int> pick_free_port() {
 }
 
 Result<LocalServer> LocalServer::start(LocalServerOptions options) {
+  if (options.tls &&
+      (options.transport != LocalServerOptions::Transport::kTcp || options.tls->cert_file.empty() ||
+       options.tls->key_file.empty() || options.tls->ca_file.empty())) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "local redis-server: TLS needs TCP, a certificate, its key and a CA file");
+  }
   if (options.address.empty() ||
       options.address.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -114,7 +120,14 @@ Options LocalServer::options() const {
     o.host = options_.address;
     o.port = port_;
   }
+  o.user = options_.user;
   o.password = options_.password;
+  if (options_.tls) {
+    o.tls = true;
+    o.tls_ca_file = options_.tls->ca_file;
+    o.tls_cert_file = options_.tls->client_cert_file;
+    o.tls_key_file = options_.tls->client_key_file;
+  }
   return o;
 }
 
@@ -136,6 +149,18 @@ Status LocalServer::launch() {
       conf << "port 0\n"
            << "unixsocket " << quoted(dir_.path() + "/redis.sock") << "\n"
            << "unixsocketperm 700\n";
+    } else if (options_.tls) {
+      const LocalServerTls& tls = *options_.tls;
+      const char* auth = tls.client_auth == LocalServerTls::ClientAuth::kRequired   ? "yes"
+                         : tls.client_auth == LocalServerTls::ClientAuth::kOptional ? "optional"
+                                                                                    : "no";
+      conf << "bind " << options_.address << "\n"
+           << "port 0\n"
+           << "tls-port " << port_ << "\n"
+           << "tls-cert-file " << quoted(tls.cert_file) << "\n"
+           << "tls-key-file " << quoted(tls.key_file) << "\n"
+           << "tls-ca-cert-file " << quoted(tls.ca_file) << "\n"
+           << "tls-auth-clients " << auth << "\n";
     } else {
       conf << "bind " << options_.address << "\n"
            << "port " << port_ << "\n";
@@ -146,7 +171,9 @@ Status LocalServer::launch() {
     } else {
       conf << "appendonly no\n";
     }
-    if (!options_.password.empty()) conf << "requirepass " << quoted(options_.password) << "\n";
+    if (!options_.password.empty() && options_.user.empty()) {
+      conf << "requirepass " << quoted(options_.password) << "\n";
+    }
     for (const auto& line : options_.extra_config) conf << line << "\n";
     // The file may hold a password: create it readable by the owner only.
     int fd = ::open(conf_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

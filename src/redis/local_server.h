@@ -3,6 +3,7 @@
 // embedded default of `ttg demo` and the server of every integration test.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,26 @@
 #include "util/temp_dir.h"
 
 namespace ttg::redis {
+
+// TLS for a LocalServer: the server's certificate and key, and the CA its
+// clients' certificates are checked against (and that its owner trusts).
+struct LocalServerTls {
+  enum class ClientAuth { kNone, kOptional, kRequired };
+  // PEM files of the server's certificate and key. Required.
+  std::string cert_file;
+  std::string key_file;
+  // PEM file of the CA that signed the server's certificate (the owner's
+  // connections trust it) and that client certificates must chain to.
+  // Required.
+  std::string ca_file;
+  // Whether clients must present a certificate (tls-auth-clients no,
+  // optional, yes). Default kNone.
+  ClientAuth client_auth = ClientAuth::kNone;
+  // The owner's client certificate and key (needed with kRequired). Default
+  // empty.
+  std::string client_cert_file;
+  std::string client_key_file;
+};
 
 struct LocalServerOptions {
   enum class Transport { kTcp, kUnixSocket };
@@ -26,6 +47,12 @@ struct LocalServerOptions {
   // When set, the server requires this password (requirepass); any bytes,
   // written quoted into the config file. Default empty.
   std::string password;
+  // The ACL user the owner connects as (with `password` as its password,
+  // and then no requirepass): for servers whose default user is off. The
+  // user must be defined by `extra_config`. Default empty = the default user.
+  std::string user;
+  // TCP only: serve TLS, and only TLS, on the port. Default none.
+  std::optional<LocalServerTls> tls;
   // Extra lines for redis.conf (e.g. "user alice on >pw ~* +@all"), written
   // as given. Default none.
   std::vector<std::string> extra_config;
@@ -60,9 +87,12 @@ class LocalServer {
   LocalServer& operator=(LocalServer&&) noexcept = default;
   ~LocalServer();
 
-  // Connection options for this server (with the configured password).
+  // Connection options for this server, as its owner connects: with the
+  // configured user and password, and with TLS the CA and client
+  // certificate of `LocalServerOptions::tls`.
   Options options() const;
-  // `redis://ADDRESS:PORT` or `unix:///dir/redis.sock`, without password.
+  // `redis://[USER@]ADDRESS:PORT`, the same with rediss:// for TLS, or
+  // `unix:///dir/redis.sock`: describe(options()), without the password.
   std::string url() const { return describe(options()); }
   pid_t pid() const { return process_.pid(); }
   int port() const { return port_; }

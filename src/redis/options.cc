@@ -1,5 +1,7 @@
 #include "redis/options.h"
 
+#include <openssl/evp.h>
+
 #include "util/strings.h"
 
 namespace ttg::redis {
@@ -27,6 +29,7 @@ Result<Options> parse_url(std::string_view url) {
   Options options;
   constexpr std::string_view kUnix = "unix://";
   constexpr std::string_view kRedis = "redis://";
+  constexpr std::string_view kRediss = "rediss://";
   if (util::starts_with(url, kUnix)) {
     std::string_view rest = url.substr(kUnix.size());
     auto q = rest.find('?');
@@ -48,10 +51,15 @@ Result<Options> parse_url(std::string_view url) {
     }
     return options;
   }
-  if (!util::starts_with(url, kRedis)) {
-    return tl::unexpected(bad_url("must start with redis:// or unix://"));
+  std::string_view rest;
+  if (util::starts_with(url, kRedis)) {
+    rest = url.substr(kRedis.size());
+  } else if (util::starts_with(url, kRediss)) {
+    rest = url.substr(kRediss.size());
+    options.tls = true;
+  } else {
+    return tl::unexpected(bad_url("must start with redis://, rediss:// or unix://"));
   }
-  std::string_view rest = url.substr(kRedis.size());
   auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
@@ -107,13 +115,28 @@ Result<Options> parse_url(std::string_view url) {
   return options;
 }
 
+std::string password_sha256_hex(std::string_view password) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(password.data(), password.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+    return {};
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
 std::string describe(const Options& options) {
   if (!options.unix_socket.empty()) {
     std::string out = "unix://" + options.unix_socket;
     if (options.db != 0) out += "?db=" + std::to_string(options.db);
     return out;
   }
-  std::string out = "redis://";
+  std::string out = options.tls ? "rediss://" : "redis://";
   if (!options.user.empty()) out += options.user + "@";
   bool v6 = options.host.find(':') != std::string::npos;
   out += v6 ? "[" + options.host + "]" : options.host;

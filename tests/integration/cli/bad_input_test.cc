@@ -248,9 +248,10 @@ TEST_F(BadInputTest, MalformedRedisUrls) {
     std::string want;  // after "invalid Redis URL: "
   };
   const Url urls[] = {
-      {"http://127.0.0.1:6379", "must start with redis:// or unix://"},
-      {"rediss://127.0.0.1:6379", "must start with redis:// or unix://"},
-      {"127.0.0.1:6379", "must start with redis:// or unix://"},
+      {"http://127.0.0.1:6379", "must start with redis://, rediss:// or unix://"},
+      {"rediss://127.0.0.1:notaport", "port must be an integer from 1 to 65535"},
+      {"rediss://", "missing host"},
+      {"127.0.0.1:6379", "must start with redis://, rediss:// or unix://"},
       {"redis://127.0.0.1:notaport", "port must be an integer from 1 to 65535"},
       {"redis://127.0.0.1:0", "port must be an integer from 1 to 65535"},
       {"redis://127.0.0.1:99999", "port must be an integer from 1 to 65535"},
@@ -268,7 +269,7 @@ TEST_F(BadInputTest, MalformedRedisUrls) {
       {"unix://relative.sock", "unix socket path must be absolute"},
       {"unix:///tmp/x.sock?db=x", "database number must be an integer"},
       {"unix:///tmp/x.sock?timeout=1", "unknown query parameter"},
-      {"\x01\x02garbage\xff", "must start with redis:// or unix://"},
+      {"\x01\x02garbage\xff", "must start with redis://, rediss:// or unix://"},
       {"", ""},
       // Passwords in malformed URLs: never echoed, wherever the parser stops.
       {"redis://user:" + secret + "@127.0.0.1:99999", "port must be an integer from 1 to 65535"},
@@ -276,7 +277,8 @@ TEST_F(BadInputTest, MalformedRedisUrls) {
       {"redis://user:" + secret, "port must be an integer from 1 to 65535"},
       {"redis://user:" + secret + "/x@127.0.0.1:6379", "database number must be an integer"},
       {"redis://user:" + secret + "%zz@127.0.0.1:6379", "malformed percent-escape in password"},
-      {"http://user:" + secret + "@127.0.0.1:6379", "must start with redis:// or unix://"},
+      {"http://user:" + secret + "@127.0.0.1:6379",
+       "must start with redis://, rediss:// or unix://"},
   };
   std::vector<Row> rows;
   // Every command that talks to Redis, in turn.

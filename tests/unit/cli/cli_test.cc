@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "support/env_guard.h"
+#include "support/scratch_dir.h"
 
 namespace ttg::cli {
 namespace {
@@ -202,6 +204,55 @@ TEST(CliTest, SubcommandTableIsConsistent) {
       EXPECT_FALSE(info->flag.empty()) << key << " has no flag";
       EXPECT_FALSE(is_global_flag(key)) << key << " is global already";
     }
+  }
+}
+
+TEST(CliTest, AclPrintsOneUserPerRole) {
+  ttg::testing::ScratchDir dir("ttg-acl-cli");
+  const std::string pw = dir.write("pw", "Sekr1t-Role-Pw\n");
+  auto all = run_clean({"acl", "--password-file", pw});
+  ASSERT_EQ(all.code, kExitOk) << all.err;
+  EXPECT_EQ(all.err, "");
+  EXPECT_EQ(all.out.find("Sekr1t-Role-Pw"), std::string::npos) << all.out;
+  std::istringstream in(all.out);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << all.out;
+  const char* users[] = {"ttg-worker", "ttg-submitter", "ttg-monitor", "ttg-keda"};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(lines[i].rfind(std::string("ACL SETUSER ") + users[i] + " reset on #", 0), 0u)
+        << lines[i];
+  }
+
+  auto two = run_clean(
+      {"acl", "--role", "keda", "--role", "monitor", "--role", "keda", "--format", "file"});
+  ASSERT_EQ(two.code, kExitOk) << two.err;
+  EXPECT_EQ(two.out.rfind("user ttg-keda reset on #<", 0), 0u) << two.out;
+  EXPECT_NE(two.out.find("\nuser ttg-monitor "), std::string::npos) << two.out;
+  EXPECT_EQ(std::count(two.out.begin(), two.out.end(), '\n'), 2) << two.out;
+  EXPECT_NE(two.err.find("placeholders"), std::string::npos) << two.err;
+}
+
+TEST(CliTest, AclBadInputExitsTwo) {
+  ttg::testing::ScratchDir dir("ttg-acl-cli");
+  const std::string empty = dir.write("empty", "\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"acl", "--role", "admin"}, "ttg acl: --role: unknown role 'admin'"},
+      {{"acl", "--format", "yaml"}, "--format"},
+      {{"acl", "--password-file", dir.path() + "/missing"},
+       "ttg acl: --password-file: cannot read password file"},
+      {{"acl", "--password-file", empty}, "ttg acl: --password-file: password file"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.message);
+    auto r = run_clean(c.args);
+    EXPECT_EQ(r.code, kExitUsage) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
   }
 }
 

@@ -327,6 +327,75 @@ TEST_F(ConfigTest, PasswordFileErrorsNameTheirSource) {
   EXPECT_EQ(o.error().message, "TTG_REDIS_PASSWORD_FILE: password file '" + empty + "' is empty");
 }
 
+TEST_F(ConfigTest, TlsFilesFromEveryLayer) {
+  std::string ca = write("ca.pem", "ca");
+  std::string cert = write("cert.pem", "cert");
+  std::string key = write("key.pem", "key");
+  std::string conf = write("ttg.yaml", "redis_ca: " + ca + "\nredis_cert: " + cert + "\n");
+  auto s = load({{"TTG_CONFIG", conf}, {"TTG_REDIS_KEY", key}},
+                {{"redis_url", "--redis", "rediss://u:pw@h:7000"}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->source("redis_ca").describe(), "file " + conf + ":1");
+  EXPECT_EQ(s->source("redis_cert").describe(), "file " + conf + ":2");
+  EXPECT_EQ(s->source("redis_key").describe(), "env TTG_REDIS_KEY");
+  auto o = redis_options(*s);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_TRUE(o->tls);
+  EXPECT_EQ(o->tls_ca_file, ca);
+  EXPECT_EQ(o->tls_cert_file, cert);
+  EXPECT_EQ(o->tls_key_file, key);
+  EXPECT_EQ(redis::describe(*o), "rediss://u@h:7000");
+
+  // The system's trust store: no CA file at all.
+  s = load({}, {{"redis_url", "--redis", "rediss://h"}});
+  ASSERT_TRUE(s) << s.error().message;
+  o = redis_options(*s);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_TRUE(o->tls);
+  EXPECT_EQ(o->tls_ca_file, "");
+}
+
+TEST_F(ConfigTest, TlsFileErrorsNameTheirSource) {
+  std::string ca = write("ca.pem", "ca");
+  std::string cert = write("cert.pem", "cert");
+  std::string missing = dir_.path() + "/missing.pem";
+  struct Case {
+    Env env;
+    std::vector<FlagValue> flags;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {{{"TTG_REDIS_URL", "redis://u:Sekr1tPw@h:7000"}},
+       {{"redis_ca", "--redis-ca", ca}},
+       "--redis-ca: TLS files need a rediss:// URL (Redis is redis://u@h:7000)"},
+      {{{"TTG_REDIS_CA", ca}},
+       {},
+       "TTG_REDIS_CA: TLS files need a rediss:// URL (Redis is redis://127.0.0.1:6379)"},
+      {{{"TTG_REDIS_URL", "rediss://h"}},
+       {{"redis_ca", "--redis-ca", missing}},
+       "--redis-ca: cannot read '" + missing + "': No such file or directory"},
+      {{{"TTG_REDIS_URL", "rediss://h"}, {"TTG_REDIS_KEY", missing}},
+       {},
+       "TTG_REDIS_KEY: cannot read '" + missing + "': No such file or directory"},
+      {{{"TTG_REDIS_URL", "rediss://h"}},
+       {{"redis_cert", "--redis-cert", cert}},
+       "--redis-cert: a client certificate and its key go together (--redis-cert and "
+       "--redis-key)"},
+      {{{"TTG_REDIS_URL", "rediss://h"}},
+       {{"redis_ca", "--redis-ca", dir_.path()}},
+       "--redis-ca: cannot read '" + dir_.path() + "': is a directory"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.want);
+    auto s = load(c.env, c.flags);
+    ASSERT_TRUE(s) << s.error().message;
+    auto o = redis_options(*s);
+    ASSERT_FALSE(o);
+    EXPECT_EQ(o.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(o.error().message, c.want);
+  }
+}
+
 TEST_F(ConfigTest, PasswordsNeverShown) {
   auto s = load({{"TTG_REDIS_URL", "redis://u:hunter2@h:7000"}, {"TTG_REDIS_PASSWORD", "sekrit"}});
   ASSERT_TRUE(s) << s.error().message;
@@ -357,6 +426,7 @@ TEST(RedactUrlTest, HidesOnlyThePassword) {
       {"redis://:pw@h:6379", "redis://:***@h:6379"},
       {"redis://u:p@ss@[::1]:6379/3", "redis://u:***@[::1]:6379/3"},
       {"unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=2"},
+      {"rediss://u:pw@h:6379", "rediss://u:***@h:6379"},
       {"u:pw@h", "u:***@h"},
       {"pw@h", "***@h"},
       {"", ""},

@@ -15,6 +15,7 @@ struct GoodUrl {
   std::string user;
   std::string password;
   int db;
+  bool tls = false;
 };
 
 TEST(ParseUrlTest, AcceptsGoodUrls) {
@@ -35,6 +36,9 @@ TEST(ParseUrlTest, AcceptsGoodUrls) {
       {"redis://u:pw@[fe80::1]:7/2", "fe80::1", 7, "", "u", "pw", 2},
       {"unix:///tmp/x.sock", "127.0.0.1", 6379, "/tmp/x.sock", "", "", 0},
       {"unix:///tmp/x.sock?db=2", "127.0.0.1", 6379, "/tmp/x.sock", "", "", 2},
+      {"rediss://example.com", "example.com", 6379, "", "", "", 0, true},
+      {"rediss://u:p%40ss@10.0.0.7:6380/2", "10.0.0.7", 6380, "", "u", "p@ss", 2, true},
+      {"rediss://[::1]:7000", "::1", 7000, "", "", "", 0, true},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.url);
@@ -46,7 +50,11 @@ TEST(ParseUrlTest, AcceptsGoodUrls) {
     EXPECT_EQ(got->user, c.user);
     EXPECT_EQ(got->password, c.password);
     EXPECT_EQ(got->db, c.db);
-    // Timeouts are not part of a URL.
+    EXPECT_EQ(got->tls, c.tls);
+    // Timeouts and TLS files are not part of a URL.
+    EXPECT_TRUE(got->tls_ca_file.empty());
+    EXPECT_TRUE(got->tls_cert_file.empty());
+    EXPECT_TRUE(got->tls_key_file.empty());
     EXPECT_EQ(got->connect_timeout, Options{}.connect_timeout);
     EXPECT_EQ(got->command_timeout, Options{}.command_timeout);
   }
@@ -65,7 +73,10 @@ TEST(ParseUrlTest, RejectsBadUrlsWithoutLeakingThePassword) {
       {"", "must start with", ""},
       {"example.com:6379", "must start with", ""},
       {"http://host:6379", "must start with", ""},
-      {"rediss://host:6379", "must start with", ""},
+      {"redis:/host:6379", "must start with", ""},
+      {"rediss:/host:6379", "must start with", ""},
+      {"rediss://", "missing host", ""},
+      {"rediss://u:Sekr1tPw@host:99999", "port", "Sekr1tPw"},
       {"http://u:Sekr1tPw@host", "must start with", "Sekr1tPw"},
       {"redis://", "missing host", ""},
       {"redis://:6379", "missing host", ""},
@@ -135,8 +146,9 @@ TEST(DescribeTest, NamesTheServerWithoutThePassword) {
     std::string want;
   };
   auto make = [](std::string host, int port, std::string user, std::string password, int db,
-                 std::string unix_socket = "") {
+                 std::string unix_socket = "", bool tls = false) {
     Options o;
+    o.tls = tls;
     o.host = std::move(host);
     o.port = port;
     o.user = std::move(user);
@@ -152,6 +164,7 @@ TEST(DescribeTest, NamesTheServerWithoutThePassword) {
       {make("::1", 6380, "", "Sekr1tPw", 0), "redis://[::1]:6380"},
       {make("h", 1, "", "", 0, "/tmp/r.sock"), "unix:///tmp/r.sock"},
       {make("h", 1, "alice", "Sekr1tPw", 2, "/tmp/r.sock"), "unix:///tmp/r.sock?db=2"},
+      {make("h", 7000, "alice", "Sekr1tPw", 3, "", true), "rediss://alice@h:7000/3"},
   };
   for (const auto& c : cases) {
     std::string got = describe(c.options);
@@ -162,10 +175,8 @@ TEST(DescribeTest, NamesTheServerWithoutThePassword) {
 
 TEST(DescribeTest, OutputParsesBackToTheSameServer) {
   const char* urls[] = {
-      "redis://127.0.0.1:6379",
-      "redis://alice@h:7000/3",
-      "redis://[::1]:6380",
-      "unix:///tmp/r.sock?db=2",
+      "redis://127.0.0.1:6379",  "redis://alice@h:7000/3",  "redis://[::1]:6380",
+      "unix:///tmp/r.sock?db=2", "rediss://127.0.0.1:6379", "rediss://alice@h:7000/3",
   };
   for (const char* url : urls) {
     auto parsed = parse_url(url);
