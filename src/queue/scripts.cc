@@ -567,6 +567,9 @@ const redis::Script& script_unregister() {
 for i = 1, 3 do redis.call('HDEL', KEYS[i], ARGV[1]) end
 redis.call('ZREM', KEYS[4], ARGV[1])
 if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('DEL', KEYS[5]) end
+-- The last worker out leaves nothing behind: with no worker registered
+-- there is no one whose outage a later heartbeat must excuse.
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[6]) end
 return 1
 )lua");
   return s;
@@ -703,7 +706,7 @@ Call sweep_lock(const std::string& consumer, int64_t ttl_ms) {
 
 Call unregister(const std::string& consumer) {
   return Call{&script_unregister(),
-              {kWorkersKey, kHeartbeatsKey, kWorkerInfoKey, kRingKey, kSweeperKey},
+              {kWorkersKey, kHeartbeatsKey, kWorkerInfoKey, kRingKey, kSweeperKey, kSweepStateKey},
               {consumer}};
 }
 

@@ -156,7 +156,9 @@ class ChaosTest : public ::testing::Test {
     w.process = start_on(w.host,
                          {"worker", "--redis", server_->url(), "--job", job_, "--worker-id", w.name,
                           "--lease-ms", std::to_string(prof_.lease_ms), "--reclaim-interval-ms",
-                          "200", "--threads", std::to_string(prof_.threads), "--log-level", "info"},
+                          "200", "--threads", std::to_string(prof_.threads), "--log-level", "info",
+                          // The hanging-kernel test runs an exec program.
+                          "--allow-exec"},
                          w.log);
   }
 

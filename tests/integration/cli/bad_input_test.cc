@@ -1041,13 +1041,13 @@ TEST_F(BadInputTest, BadUsageAndUnknownJobs) {
        {},
        kFailure,
        "ttg cancel: job 'nosuch' does not exist"},
-      // A worker may start before its job is submitted: it waits, then goes
-      // idle, and writes nothing for a job that never came.
+      // A worker may start before its job is submitted: it waits, says so,
+      // and at its idle time-out exits non-zero, leaving nothing behind.
       {"worker of a job that never comes",
        {"worker", "--job", "nosuch", "--idle-timeout", "1", "--redis", u},
        {},
-       0,
-       "nosuch"},
+       1,
+       "job 'nosuch' was never submitted"},
       {"results to a file that cannot be written",
        {"results", "live", "-o", path("no/such/dir/out.csv"), "--redis", u},
        {},

@@ -36,9 +36,14 @@ TEST_F(QueueCommandsTest, SubmitWorkStatusResultsJobsCancel) {
   ASSERT_EQ(sub.exit_code, 0) << sub.err;
   EXPECT_NE(sub.out.find("submitted job s1: 4 chunks (40 params)"), std::string::npos) << sub.out;
 
-  auto again = ttg({"submit", "--job", "s1", "--params", "80"});
+  auto again =
+      ttg({"submit", "--job", "s1", "--params", "40", "--chunk-size", "10", "--arg", "work_ms=0"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.out.find("exists already; nothing written"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("exists already with this spec; nothing written"), std::string::npos)
+      << again.out;
+  auto other = ttg({"submit", "--job", "s1", "--params", "80"});
+  EXPECT_EQ(other.exit_code, 1) << other.err;
+  EXPECT_NE(other.err.find("total_params: 40 stored, 80 given"), std::string::npos) << other.err;
 
   auto pending = ttg({"status", "s1", "--json"});
   ASSERT_EQ(pending.exit_code, 0) << pending.err;

@@ -160,8 +160,8 @@ TEST_F(KernelsEndToEndTest, ExecJobRunsOnTwoWorkers) {
   EXPECT_EQ(status->spec.kernel, "exec");
   EXPECT_EQ(status->spec.args["command"], command);
 
-  size_t a = start_worker("a", "ej", {"--threads", "2"});
-  size_t b = start_worker("b", "ej", {"--threads", "2"});
+  size_t a = start_worker("a", "ej", {"--threads", "2", "--allow-exec"});
+  size_t b = start_worker("b", "ej", {"--threads", "2", "--allow-exec"});
   ASSERT_TRUE(wait_until([&] { return complete("ej"); }, milliseconds(60000)));
   EXPECT_EQ(exit_code(a), 0);
   EXPECT_EQ(exit_code(b), 0);
@@ -180,8 +180,8 @@ TEST_F(KernelsEndToEndTest, ExecProgramThatCrashesIsDeadLetteredWithItsStderr) {
       {"submit", "--job", "crash", "--params", "2", "--chunk-size", "1", "--max-attempts", "2",
        "--exec", "python3 -c 'import sys; sys.stderr.write(\"out of cheese\\n\"); sys.exit(5)'"});
   ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
-  size_t a = start_worker("a", "crash");
-  size_t b = start_worker("b", "crash");
+  size_t a = start_worker("a", "crash", {"--allow-exec"});
+  size_t b = start_worker("b", "crash", {"--allow-exec"});
   ASSERT_TRUE(wait_until([&] { return complete("crash"); }, milliseconds(60000)));
   EXPECT_EQ(exit_code(a), 0);
   EXPECT_EQ(exit_code(b), 0);
