@@ -78,6 +78,7 @@ constexpr Grant kGrants[] = {
     {"hset", kW | kS},
     {"hsetnx", kW},     // claim: first_claim_ms
     {"hdel", kW},       // handoff; leaving the registry
+    {"hlen", kW},       // the last worker to leave clears the registry's state
     {"hexists", kS},    // finish_submit
     {"hincrby", kW | kS},
     {"exists", kW | kS | kM},
