@@ -23,6 +23,7 @@
 #include "cli/verdict.h"
 #include "core/param_space.h"
 #include "kernels/kernel.h"
+#include "queue/codec.h"
 #include "queue/keys.h"
 #include "redis/local_server.h"
 #include "util/process.h"
@@ -296,9 +297,10 @@ class Demo {
       victim_ = w.name;
       std::string held;
       for (const auto& p : pending.elements()) {
-        auto ms = util::parse_int(util::split(p[0].str(), '-')[0]).value_or(0);
-        victim_chunks_.insert(ms - 1);
-        held += (held.empty() ? "" : ",") + std::to_string(ms - 1);
+        auto c = queue::chunk_of_entry_id(p[0].str(), st->total_chunks);
+        if (!c) continue;
+        victim_chunks_.insert(*c);
+        held += (held.empty() ? "" : ",") + std::to_string(*c);
       }
       killed_ = true;
       event(w.name + " killed with SIGKILL while holding chunk " + held);
@@ -329,9 +331,10 @@ class Demo {
     if (pending) {
       for (const auto& e : pending->elements()) {
         if (e.size() < 2) continue;
-        auto ms = util::parse_int(util::split(e[0].str(), '-')[0]).value_or(0);
+        auto c = queue::chunk_of_entry_id(e[0].str(), s.total_chunks);
+        if (!c) continue;
         auto& slot = current[e[1].str()];
-        slot += (slot.empty() ? "#" : ",#") + std::to_string(ms - 1);
+        slot += (slot.empty() ? "#" : ",#") + std::to_string(*c);
       }
     }
     for (auto& w : workers_) {

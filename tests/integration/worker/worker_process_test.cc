@@ -11,6 +11,7 @@
 #include <set>
 
 #include "kernels/kernel.h"
+#include "queue/codec.h"
 #include "queue/keys.h"
 #include "queue/redis_queue.h"
 #include "support/redis_fixture.h"
@@ -69,7 +70,7 @@ class WorkerProcessTest : public testing::WorkerProcessFixture {
         {"XPENDING", queue::JobKeys(job).tasks, queue::kGroup, "-", "+", "100", consumer});
     if (!p) return out;
     for (const auto& e : p->elements()) {
-      out.push_back(util::parse_int(util::split(e[0].str(), '-')[0]).value_or(0) - 1);
+      out.push_back(queue::chunk_of_entry_id(e[0].str(), INT64_MAX).value_or(-1));
     }
     return out;
   }
