@@ -693,7 +693,12 @@ Call heartbeat(const HeartbeatArgs& a) {
   const int64_t lease_gap = std::max<int64_t>(a.lease_ms / 2, 1);
   const int64_t conn_gap = kConnectionGapMs;
   const int64_t lease_grace = a.lease_ms;
-  const int64_t conn_grace = std::max<int64_t>(a.lease_ms, 3000);
+  // Long enough for every worker to reconnect and register again after an
+  // outage: a client gives up on a silent server after its 5 s command
+  // time-out, and reconnects with back-off (capped at 2 s) and a 2 s connect
+  // time-out. A worker that really died meanwhile is still found by its
+  // lease once the lease grace is over.
+  const int64_t conn_grace = std::max<int64_t>(a.lease_ms, kConnectionGraceMs);
   return Call{&script_heartbeat(),
               {kWorkersKey, kHeartbeatsKey, kWorkerInfoKey, kRingKey, kSweepStateKey},
               {a.consumer, a.client_id, a.server, a.info, num(lease_gap), num(conn_gap),

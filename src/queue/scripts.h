@@ -91,6 +91,9 @@ Call finalize(const std::string& job);
 // A silence of every worker longer than this may have closed connections
 // (clients give up after 5 s): liveness checks wait for a grace period.
 inline constexpr int64_t kConnectionGapMs = 2000;
+// How long, after such a silence, nobody is judged gone by a closed
+// connection (at least a lease).
+inline constexpr int64_t kConnectionGraceMs = 10000;
 
 // The worker registry (lease thread): heartbeat on Redis's clock and, when
 // `client_id` is set (a new connection), registration. Detects outages (a
