@@ -239,13 +239,20 @@ TEST_F(AclRolesTest, WorkerQueueCallsAreAllowed) {
   auto b = queue::make_redis_queue(as(Role::kWorker), {"b", "b", 100});
   auto jobs = a->active_jobs();
   ASSERT_TRUE(jobs) << jobs.error().message;
-  ASSERT_EQ(*jobs, std::vector<std::string>{"wq"});
-  auto claimed = a->claim("wq", 4);
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].name, "wq");
+  auto view = a->job("wq");
+  ASSERT_TRUE(view) << view.error().message;
+  const queue::JobRef ref = view->ref();
+  // The registry: both register and beat; each checks the other's liveness.
+  ASSERT_TRUE(a->heartbeat({"host", 1, 1, ""})) << acl_log();
+  ASSERT_TRUE(b->heartbeat({"host", 2, 1, ""})) << acl_log();
+  auto claimed = a->claim(ref, view->spec, 4);
   ASSERT_TRUE(claimed) << claimed.error().message;
   ASSERT_EQ(claimed->size(), 4u);
-  auto renewed = a->renew("wq", {(*claimed)[0].entry_id});
+  auto renewed = a->renew(ref, {(*claimed)[0].entry_id});
   ASSERT_TRUE(renewed) << renewed.error().message;
-  queue::Completion c{(*claimed)[0], 0.01, "2024-01-01T00:00:00Z", "[]"};
+  queue::Completion c{(*claimed)[0], 0.01, "[]"};
   auto committed = a->commit({c});
   ASSERT_TRUE(committed) << committed.error().message;
   auto failed = a->fail((*claimed)[1], "boom");
@@ -253,21 +260,26 @@ TEST_F(AclRolesTest, WorkerQueueCallsAreAllowed) {
   EXPECT_EQ(failed->kind, queue::FailOutcome::Kind::kRetry);
   auto dead = a->dead_letter((*claimed)[2], "malformed on purpose");
   ASSERT_TRUE(dead) << dead.error().message;
-  auto released = a->release("wq", {(*claimed)[3].entry_id});
+  auto released = a->release(ref, {(*claimed)[3].entry_id});
   ASSERT_TRUE(released) << released.error().message;
   // A chunk handed back goes first to the next claim.
-  auto handed = b->claim("wq", 1);
+  auto handed = b->claim(ref, view->spec, 1);
   ASSERT_TRUE(handed) << handed.error().message;
   ASSERT_EQ(handed->size(), 1u);
   EXPECT_EQ((*handed)[0].entry_id, (*claimed)[3].entry_id);
-  // b takes a's chunk in retry over once its lease (100 ms) has run out;
-  // then a holds nothing and leaves the group.
+  // b, as sweeper, hands over a's chunk in retry once its lease (100 ms) has
+  // run out, and claims it; then a holds nothing and leaves the group.
   bool a_retired = testing::wait_until([&] {
-    (void)b->reclaim("wq", 10, {});
+    auto sw = b->sweep({}, true);
+    EXPECT_TRUE(sw) << (sw ? "" : sw.error().message);
+    (void)b->claim(ref, view->spec, 10);
     auto r = a->retire("wq");
     return r && *r;
   });
   EXPECT_TRUE(a_retired) << acl_log();
+  ASSERT_TRUE(a->sweep({}, false)) << acl_log();
+  ASSERT_TRUE(a->refuse(ref, "testing the refusal record")) << acl_log();
+  ASSERT_TRUE(a->leave()) << acl_log();
   // recover (the submitter) hands back b's chunks once b is idle past the
   // lease; once a has claimed them, b holds nothing and recover deletes it.
   auto recover_says = [&](const std::string& want) {
@@ -277,12 +289,11 @@ TEST_F(AclRolesTest, WorkerQueueCallsAreAllowed) {
     });
   };
   EXPECT_TRUE(recover_says("of gone consumer b")) << acl_log();
-  auto back = a->claim("wq", 10);
+  auto back = a->claim(ref, view->spec, 10);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_FALSE(back->empty());
   EXPECT_TRUE(recover_says("deleted consumer b")) << acl_log();
-  auto view = b->job("wq");
-  ASSERT_TRUE(view) << view.error().message;
+  ASSERT_TRUE(b->leave()) << acl_log();
   EXPECT_EQ(acl_log(), "") << "the worker's queue was refused commands";
 }
 
