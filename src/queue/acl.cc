@@ -76,10 +76,10 @@ constexpr Grant kGrants[] = {
     {"hmget", kW | kS | kM},
     {"hgetall", kS | kM},  // status
     {"hset", kW | kS},
-    {"hsetnx", kW},     // claim: first_claim_ms
-    {"hdel", kW},       // handoff; leaving the registry
-    {"hlen", kW},       // the last worker to leave clears the registry's state
-    {"hexists", kS},    // finish_submit
+    {"hsetnx", kW},   // claim: first_claim_ms
+    {"hdel", kW},     // handoff; leaving the registry
+    {"hlen", kW},     // the last worker to leave clears the registry's state
+    {"hexists", kS},  // finish_submit
     {"hincrby", kW | kS},
     {"exists", kW | kS | kM},
     // The done bitmap.
