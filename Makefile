@@ -11,7 +11,7 @@ FUZZ_TARGETS := spec param_table task_entry answer_reader
 FUZZ_SECONDS ?= 20
 
 .PHONY: all setup build build-dev build-fuzz demo test chaos sanitize fuzz-smoke format \
-	format-check lint bench image clean
+	format-check lint bench bench-service image clean
 
 all: build
 
@@ -82,6 +82,15 @@ image: setup
 # End-to-end queue benchmark; paste its report into docs/PERFORMANCE.md.
 bench: build
 	$(RELEASE_DIR)/bench/ttg_queue_bench | tee build/bench-report.md
+
+# The long-lived service benchmark (takeover with the default lease, Redis
+# cost per worker slot up to 10,000 slots, idle cost, memory per chunk);
+# about five minutes. Not part of `make test`; paste its report into
+# docs/PERFORMANCE.md.
+bench-service: setup
+	cmake --preset release $(CMAKE_WERROR) >/dev/null
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target ttg ttg_service_bench
+	$(RELEASE_DIR)/bench/ttg_service_bench | tee build/bench-service-report.md
 
 clean:
 	rm -rf build
