@@ -104,10 +104,10 @@ constexpr Grant kGrants[] = {
     {"xgroup|delconsumer", kW | kS},  // retire
     {"xinfo|consumers", kS},          // recover
     {"xinfo|groups", kK},             // KEDA: lag mode
-    // Expiry of a finished job's keys (finalize), deleting keys (submit
-    // --force, cleanup; a leaving sweeper's role).
+    // Expiry of a finished job's keys (finalize; a leaving sweeper's role),
+    // deleting keys (submit --force, cleanup).
     {"pexpire", kW},
-    {"del", kW | kS},
+    {"del", kS},
     {"unlink", kS},
     {"scan", kS},  // cleanup --all: finds the ttg: keys
 };

@@ -566,10 +566,13 @@ const redis::Script& script_unregister() {
   static const redis::Script s(R"lua(
 for i = 1, 3 do redis.call('HDEL', KEYS[i], ARGV[1]) end
 redis.call('ZREM', KEYS[4], ARGV[1])
-if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('DEL', KEYS[5]) end
+-- Without DEL, which a worker's ACL user does not have.
+if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('PEXPIRE', KEYS[5], 1) end
 -- The last worker out leaves nothing behind: with no worker registered
 -- there is no one whose outage a later heartbeat must excuse.
-if redis.call('HLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[6]) end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('HDEL', KEYS[6], 'last_ms', 'server', 'grace_until', 'conn_grace_until')
+end
 return 1
 )lua");
   return s;

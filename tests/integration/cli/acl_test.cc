@@ -270,6 +270,9 @@ TEST_F(AclRolesTest, WorkerQueueCallsAreAllowed) {
   // b, as sweeper, hands over a's chunk in retry once its lease (100 ms) has
   // run out, and claims it; then a holds nothing and leaves the group.
   bool a_retired = testing::wait_until([&] {
+    // Workers beat while they live: a silence would open a grace period.
+    EXPECT_TRUE(a->heartbeat({"host", 1, 1, ""}));
+    EXPECT_TRUE(b->heartbeat({"host", 2, 1, ""}));
     auto sw = b->sweep({}, true);
     EXPECT_TRUE(sw) << (sw ? "" : sw.error().message);
     (void)b->claim(ref, view->spec, 10);
