@@ -70,6 +70,7 @@ constexpr Grant kGrants[] = {
     // The sweeper role (a string that expires).
     {"get", kW},
     {"set", kW},
+    {"getdel", kW},  // a leaving sweeper gives the role up
     // A job's meta, attempts, errors, handoff and refused hashes; the
     // registry's hashes.
     {"hget", kW | kS},

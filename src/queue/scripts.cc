@@ -566,8 +566,9 @@ const redis::Script& script_unregister() {
   static const redis::Script s(R"lua(
 for i = 1, 3 do redis.call('HDEL', KEYS[i], ARGV[1]) end
 redis.call('ZREM', KEYS[4], ARGV[1])
--- Without DEL, which a worker's ACL user does not have.
-if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('PEXPIRE', KEYS[5], 1) end
+-- GETDEL, not DEL, which a worker's ACL user does not have (GETDEL deletes
+-- string keys only: of TTG's, just this one).
+if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('GETDEL', KEYS[5]) end
 -- The last worker out leaves nothing behind: with no worker registered
 -- there is no one whose outage a later heartbeat must excuse.
 if redis.call('HLEN', KEYS[1]) == 0 then
