@@ -301,8 +301,8 @@ TEST_F(AclRolesTest, WorkerQueueCallsAreAllowed) {
     auto consumers =
         connect().command({"XINFO", "CONSUMERS", queue::JobKeys("wq").tasks, queue::kGroup});
     ASSERT_TRUE(consumers);
-    for (const auto& c : consumers->elements()) {
-      EXPECT_NE(c.size() > 1 ? c[1].str() : "", "b") << "recover did not delete consumer b";
+    for (const auto& entry : consumers->elements()) {
+      EXPECT_NE(entry.size() > 1 ? entry[1].str() : "", "b") << "recover did not delete consumer b";
     }
   }
   ASSERT_TRUE(b->leave()) << acl_log();
