@@ -12,6 +12,7 @@
 #include "core/job.h"
 #include "util/file.h"
 #include "util/strings.h"
+#include "util/syntax_error.h"
 
 namespace ttg::cli {
 
@@ -438,8 +439,9 @@ Status apply_yaml(Settings& s, const std::string& text, const std::string& path)
     }
     return ok();
   } catch (const YAML::Exception& e) {
-    // yaml-cpp messages describe the syntax, never quote the document.
-    return invalid(mark_prefix(path, e.mark) + ": " + e.msg);
+    // In plain words, on the mistake's line; never quoting the document.
+    util::SyntaxError why = util::explain_yaml_error(text, e.msg, e.mark.line, e.mark.column);
+    return invalid(path + ":" + std::to_string(why.line) + ": " + why.message);
   }
 }
 
