@@ -8,29 +8,51 @@ const std::vector<Subcommand>& subcommands() {
       {"demo", "Run the fault demo on a private Redis and check a computed verdict",
        with_redis_flags({"job", "total_parameters", "chunk_size", "simulate_work_ms",
                          "max_attempts", "lease_ms", "reclaim_interval_ms"}),
-       setup_demo},
+       setup_demo,
+       "ttg demo --scale small --fault-demo      # kill a worker mid-run; check every result\n"
+       "ttg demo --fault-demo --kernel simulate  # the prototype's workload (100 ms per param)"},
       {"submit", "Create a job and queue its chunks",
        with_redis_flags(
            {"job", "total_parameters", "chunk_size", "simulate_work_ms", "max_attempts"}),
-       setup_submit},
+       setup_submit,
+       "ttg submit --job sweep1 --params 1000 --chunk-size 10 --arg work_ms=100\n"
+       "ttg submit --spec examples/sir-sweep.yaml --job sir --dry-run  # check; write nothing"},
       {"worker", "Claim, compute and commit chunks until the job is finished or idle",
        with_redis_flags({"job", "threads", "lease_ms", "reclaim_interval_ms",
                          "idle_timeout_seconds", "drain_timeout_seconds", "worker_id",
                          "total_parameters", "chunk_size", "simulate_work_ms", "max_attempts"}),
-       setup_worker},
+       setup_worker,
+       "ttg worker --job sweep1 --redis redis://10.0.0.5:6379  # as many as you like\n"
+       "ttg worker --static --index 0 --count 4 --params 1000  # a quarter, without Redis"},
       {"status", "Show a job's progress: done/total, rate, ETA, takeovers, duplicates",
-       with_redis_flags({"job"}), setup_status},
-      {"jobs", "List every job", with_redis_flags(), setup_jobs},
-      {"results", "Print a job's results (csv, jsonl or json)", with_redis_flags(), setup_results},
-      {"cancel", "Cancel a job: workers stop claiming its chunks", with_redis_flags(),
-       setup_cancel},
+       with_redis_flags({"job"}), setup_status,
+       "ttg status sweep1\n"
+       "ttg status sweep1 --watch  # again every second until the job ends"},
+      {"jobs", "List every job", with_redis_flags(), setup_jobs,
+       "ttg jobs\n"
+       "ttg jobs --json --redis redis://10.0.0.5:6379"},
+      {"results", "Print a job's results (csv, jsonl or json), one row per parameter set",
+       with_redis_flags(), setup_results,
+       "ttg results sweep1 -o sweep1.csv             # CSV for pandas, R or a spreadsheet\n"
+       "ttg results sir --columns beta,gamma,r0 --format jsonl"},
+      {"cancel", "Cancel a job: workers stop claiming its chunks", with_redis_flags(), setup_cancel,
+       "ttg cancel sweep1"},
       {"cleanup", "Delete TTG's keys (a job's, or all of them); nothing else",
-       with_redis_flags({"job"}), setup_cleanup},
+       with_redis_flags({"job"}), setup_cleanup,
+       "ttg cleanup --job sweep1 --dry-run  # list the job's keys\n"
+       "ttg cleanup --job sweep1 --force    # delete them"},
       {"recover", "After a restart: recreate groups, hand back chunks of gone workers",
-       with_redis_flags({"lease_ms"}), setup_recover},
-      {"kernels", "List the kernels with their arguments and outputs", {}, setup_kernels},
+       with_redis_flags({"lease_ms"}), setup_recover, "ttg recover --redis redis://10.0.0.5:6379"},
+      {"kernels",
+       "List the kernels with their arguments and outputs",
+       {},
+       setup_kernels,
+       "ttg kernels\n"
+       "ttg kernels --kernel-lib ./libmine.so --json  # a plugin's kernels too"},
       {"config", "Print the effective settings and where each one came from", all_setting_flags(),
-       setup_config},
+       setup_config,
+       "ttg config\n"
+       "ttg config --config ttg.yaml --lease-ms 5000 --json"},
   };
   return table;
 }
