@@ -1,7 +1,8 @@
 // `ttg worker`: claim, compute and commit chunks until the job is finished,
 // the idle time-out passes, or SIGTERM/SIGINT (drain, then exit 0).
 // `ttg worker --static --index I --count N`: the prototype's first
-// milestone, kept as a baseline: compute share I of N without Redis.
+// milestone, kept as a baseline: compute share I of N without Redis, and
+// write its rows as `ttg results` does (report/results_table.h).
 
 #include <CLI/CLI.hpp>
 
@@ -14,6 +15,7 @@
 #include "cli/exit_codes.h"
 #include "kernels/kernel.h"
 #include "obs/log.h"
+#include "report/results_table.h"
 #include "worker/worker.h"
 
 namespace ttg::cli {
@@ -25,6 +27,7 @@ struct WorkerArgs {
   int64_t index = -1;
   int64_t count = 0;
   std::string output;
+  std::string format;
   std::string kernel = "simulate";
   std::vector<std::string> args;
   std::vector<std::string> kernel_libs;
@@ -43,16 +46,22 @@ int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry&
   // Seeds derive from the job name: the same as a queued job of that name.
   const std::string job = ctx.settings.job.empty() ? "static" : ctx.settings.job;
   const kernels::PointFn point = kernels::points_for(*spec);
+  // The format: --format, else the output's extension, else CSV.
+  std::string format_name = a.format;
+  if (format_name.empty()) {
+    auto dot = a.output.rfind('.');
+    std::string ext = dot == std::string::npos ? "" : a.output.substr(dot + 1);
+    format_name = ext == "jsonl" || ext == "json" ? ext : "csv";
+  }
+  auto format = report::parse_format(format_name);
+  if (!format) return report(ctx, "worker", format.error().with_context("--format"));
   // Share I of N: a contiguous range of chunks, as the prototype's static mode.
   int64_t chunks = spec->total_chunks();
   int64_t first = chunks * a.index / a.count;
   int64_t last = chunks * (a.index + 1) / a.count;
-  auto started = std::chrono::steady_clock::now();
-  nlohmann::json out = {{"mode", "static"},
-                        {"worker_index", a.index},
-                        {"worker_count", a.count},
-                        {"spec", spec->to_json()},
-                        {"chunks", nlohmann::json::array()}};
+  auto info = kernels::find_kernel_info(spec->kernel, plugins);
+  report::ResultsTable table(*spec, info ? &*info : nullptr);
+  const std::string worker_id = "static-" + std::to_string(a.index);
   kernels::CancelFlag cancel{false};
   for (int64_t c = first; c < last; ++c) {
     auto t0 = std::chrono::steady_clock::now();
@@ -60,19 +69,14 @@ int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry&
     auto r = (*kernel)->run(task, cancel);
     if (!r) return report(ctx, "worker", r.error().with_context("chunk " + std::to_string(c)));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out["chunks"].push_back({{"chunk_id", c},
-                             {"status", "ok"},
-                             {"duration_seconds", secs},
-                             {"completed_at", iso8601_now()},
-                             {"result_data", nlohmann::json::parse(*r)}});
+    table.add({c, 1, worker_id, secs, iso8601_now(), std::move(*r)});
   }
-  out["duration_seconds"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::string path =
-      a.output.empty() ? "results-worker-" + std::to_string(a.index) + ".json" : a.output;
+      a.output.empty() ? "results-worker-" + std::to_string(a.index) + "." + format_name : a.output;
   std::ofstream f(path);
-  f << out.dump(1) << "\n";
-  if (!f) return report(ctx, "worker", Error{ErrorCode::kIo, "cannot write " + path});
+  if (!f || !table.write(f, *format)) {
+    return report(ctx, "worker", Error{ErrorCode::kIo, "cannot write " + path});
+  }
   ctx.out << "static worker " << a.index << "/" << a.count << ": chunks [" << first << ", " << last
           << ") written to " << path << "\n";
   return kExitOk;
@@ -82,14 +86,37 @@ int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry&
 
 Handler setup_worker(CLI::App& app) {
   auto a = std::make_shared<WorkerArgs>();
-  app.add_flag("--static", a->static_mode, "Compute a fixed share without Redis (baseline)");
-  app.add_option("--index", a->index, "With --static: this worker's index I (0-based)");
-  app.add_option("--count", a->count, "With --static: the number of workers N");
-  app.add_option("--output", a->output, "With --static: result file (results-worker-I.json)");
-  app.add_option("--kernel", a->kernel, "With --static: kernel (simulate)");
-  app.add_option("--arg", a->args, "With --static: kernel argument key=value");
   app.add_option("--kernel-lib", a->kernel_libs,
-                 "Load plugin kernels from this shared library (repeatable)");
+                 "Load plugin kernels from this shared library (repeatable)")
+      ->type_name("PATH");
+  // Static mode's flags, and the settings only it reads, in a group of
+  // their own.
+  const std::string kStatic = "Static mode (no Redis: compute share I of N, write its rows)";
+  app.add_flag("--static", a->static_mode, "Compute a fixed share without Redis (baseline)")
+      ->group(kStatic);
+  app.add_option("--index", a->index, "This worker's index I, from 0")
+      ->type_name("I")
+      ->group(kStatic);
+  app.add_option("--count", a->count, "The number of static workers N")
+      ->type_name("N")
+      ->group(kStatic);
+  app.add_option("--output", a->output, "Result file (default results-worker-I.csv)")
+      ->type_name("FILE")
+      ->group(kStatic);
+  app.add_option("--format", a->format,
+                 "csv, jsonl or json, as ttg results (default: by --output's extension, else csv)")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"csv", "jsonl", "json"}))
+      ->group(kStatic);
+  app.add_option("--kernel", a->kernel, "Kernel (default simulate)")
+      ->type_name("NAME")
+      ->group(kStatic);
+  app.add_option("--arg", a->args, "Kernel argument (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->group(kStatic);
+  for (const char* flag : {"--params", "--chunk-size", "--work-ms", "--max-attempts"}) {
+    if (CLI::Option* setting = app.get_option_no_throw(flag)) setting->group(kStatic);
+  }
   return [a](const Context& ctx) -> int {
     auto plugins = std::make_shared<kernels::Registry>();
     if (auto st = plugins->load_all(a->kernel_libs); !st) {

@@ -71,6 +71,19 @@ TEST(CliTest, EveryCommandsHelpHasExamplesAndOnlyItsOwnFlags) {
   }
   auto submit = run_clean({"submit", "--help"});
   EXPECT_NE(submit.out.find("(default redis://127.0.0.1:6379"), std::string::npos) << submit.out;
+  // A queue worker's flags first; what only the static mode reads (the
+  // sweep's size, chunks, kernel) in a group of its own.
+  auto worker = run_clean({"worker", "--help"});
+  auto group = worker.out.find("Static mode (no Redis");
+  ASSERT_NE(group, std::string::npos) << worker.out;
+  for (const std::string flag : {"--params", "--chunk-size", "--work-ms", "--max-attempts",
+                                 "--index", "--count", "--output", "--kernel ", "--arg"}) {
+    auto at = worker.out.find("  " + flag);
+    EXPECT_GT(at, group) << flag << " is not in the static group:\n" << worker.out;
+  }
+  for (const std::string flag : {"--job", "--lease-ms", "--threads"}) {
+    EXPECT_LT(worker.out.find("  " + flag), group) << flag << "\n" << worker.out;
+  }
 }
 
 TEST(CliTest, TyposGetTheClosestCommandOrFlag) {
@@ -86,8 +99,8 @@ TEST(CliTest, TyposGetTheClosestCommandOrFlag) {
        "ttg: unknown flag '--parms' of 'ttg submit' (did you mean '--params'?)\n"},
       {{"submit", "--params", "3", "--chunksize=4"},
        "ttg: unknown flag '--chunksize' of 'ttg submit' (did you mean '--chunk-size'?)\n"},
-      {{"results", "j", "--fromat", "csv"},
-       "ttg: unknown flag '--fromat' of 'ttg results' (did you mean '--format'?)\n"},
+      {{"results", "j", "--colums", "a"},
+       "ttg: unknown flag '--colums' of 'ttg results' (did you mean '--columns'?)\n"},
       {{"--log-levl", "info", "config"},
        "ttg: unknown flag '--log-levl' of 'ttg config' (did you mean '--log-level'?)\n"},
       {{"status", "--bogus"}, "ttg: unknown flag '--bogus' of 'ttg status'\n"},
