@@ -15,6 +15,7 @@
 #include "cli/exit_codes.h"
 #include "kernels/kernel.h"
 #include "obs/log.h"
+#include "redis/startup.h"
 #include "report/results_table.h"
 #include "worker/worker.h"
 
@@ -32,6 +33,34 @@ struct WorkerArgs {
   std::vector<std::string> args;
   std::vector<std::string> kernel_libs;
 };
+
+// redis::wait_for_server() with log lines: when the first try fails, then
+// every 10 s while it keeps failing, and when Redis answers after all.
+Status wait_for_redis(const redis::Options& options, int64_t timeout_seconds) {
+  redis::StartupWait wait;
+  wait.timeout = std::chrono::seconds(timeout_seconds);
+  const std::string where = redis::describe(options);
+  bool waited = false;
+  auto on_waiting = [&](const Error& error, std::chrono::milliseconds so_far) {
+    auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(so_far).count());
+    if (!waited) {
+      obs::log_warn("cannot reach Redis yet; retrying",
+                    {{"redis", where},
+                     {"error", error.message},
+                     {"connect_timeout_s", std::to_string(timeout_seconds)}});
+    } else {
+      obs::log_warn("still cannot reach Redis",
+                    {{"redis", where}, {"error", error.message}, {"waited_s", seconds}});
+    }
+    waited = true;
+  };
+  auto st = redis::wait_for_server(options, wait, stop_requested(), on_waiting);
+  if (st && waited) obs::log_info("reached Redis", {{"redis", where}});
+  if (!st && st.error().code == ErrorCode::kCancelled) {
+    obs::log_info("stopped before reaching Redis", {{"redis", where}});
+  }
+  return st;
+}
 
 int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry& plugins) {
   if (a.count < 1 || a.index < 0 || a.index >= a.count) {
@@ -135,12 +164,13 @@ Handler setup_worker(CLI::App& app) {
     o.reclaim_interval_ms = s.reclaim_interval_ms;
     o.idle_timeout_ms = s.idle_timeout_seconds * 1000;
     o.drain_timeout_ms = s.drain_timeout_seconds * 1000;
-    // Fail fast on a wrong address or password rather than polling for ever.
-    {
-      redis::Client probe(*redis);
-      if (auto st = probe.ensure_connected(); !st) return report(ctx, "worker", st.error());
-    }
+    // Wait for a Redis that is not up yet, for --connect-timeout; a wrong
+    // password or a server that is not Redis fails at once.
     install_stop_handlers();
+    if (auto st = wait_for_redis(*redis, s.connect_timeout_seconds); !st) {
+      if (st.error().code == ErrorCode::kCancelled) return kExitOk;
+      return report(ctx, "worker", st.error());
+    }
     obs::log_info("worker started", {{"worker", consumer},
                                      {"redis", redis::describe(*redis)},
                                      {"job", o.job.empty() ? "(all)" : o.job},

@@ -334,6 +334,16 @@ std::vector<KeyInfo> build_table() {
                kPlain,
                integer(&S::drain_timeout_seconds, 0, kMaxInt),
                show_integer(&S::drain_timeout_seconds)});
+  t.push_back({"connect_timeout_seconds",
+               "connect_timeout_seconds",
+               {{"TTG_CONNECT_TIMEOUT", nullptr}},
+               "--connect-timeout",
+               "SECONDS",
+               "At start-up, keep trying to reach Redis this long; 0 = try once (default 60)",
+               K::kInteger,
+               kPlain,
+               integer(&S::connect_timeout_seconds, 0, kDayMs / 1000),
+               show_integer(&S::connect_timeout_seconds)});
   t.push_back({"log_level",
                "log_level",
                {{"LOG_LEVEL", nullptr}},

@@ -119,6 +119,10 @@ struct Settings {
   int max_attempts = 3;
   // On SIGTERM, time allowed for running chunks to finish. Default 30.
   int64_t drain_timeout_seconds = 30;
+  // How long a worker keeps trying to reach Redis at start-up (an address
+  // that refuses or does not answer), in seconds; 0 = one try. At most a
+  // day. Default 60.
+  int64_t connect_timeout_seconds = 60;
   // Lowest level logged; a canonical name from obs::log_level_name().
   // Default "info".
   std::string log_level = "info";

@@ -81,7 +81,7 @@ TEST(CliTest, EveryCommandsHelpHasExamplesAndOnlyItsOwnFlags) {
     auto at = worker.out.find("  " + flag);
     EXPECT_GT(at, group) << flag << " is not in the static group:\n" << worker.out;
   }
-  for (const std::string flag : {"--job", "--lease-ms", "--threads"}) {
+  for (const std::string flag : {"--job", "--lease-ms", "--threads", "--connect-timeout"}) {
     EXPECT_LT(worker.out.find("  " + flag), group) << flag << "\n" << worker.out;
   }
 }
