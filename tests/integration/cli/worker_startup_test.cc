@@ -5,6 +5,7 @@
 // and a peer that hangs up on every connection, which counts the tries.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -212,6 +213,23 @@ TEST_F(WorkerStartupTest, ZeroMeansOneTry) {
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 3);
   EXPECT_LT(steady_clock::now() - start, milliseconds(5000));
   EXPECT_EQ(count_of(testing::read_file(logs_.back()), "cannot reach Redis yet"), 0);
+}
+
+TEST_F(WorkerStartupTest, SigtermWhileWaitingStopsIt) {
+  const std::string url = server_->url();
+  server_->stop();
+  util::Process worker = start_worker(url, {});
+  const std::string& log = logs_.back();
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return testing::read_file(log).find("cannot reach Redis yet") != std::string::npos; },
+      milliseconds(20000)))
+      << testing::read_file(log);
+  worker.signal(SIGTERM);
+  auto status = worker.wait_for(milliseconds(10000));
+  ASSERT_TRUE(status) << "SIGTERM did not stop the waiting worker";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << testing::read_file(log);
+  EXPECT_NE(testing::read_file(log).find("stopped before reaching Redis"), std::string::npos)
+      << testing::read_file(log);
 }
 
 class WorkerStartupAuthTest : public WorkerStartupTest {

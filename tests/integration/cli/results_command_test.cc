@@ -32,7 +32,7 @@ csv.writer(out, lineterminator='\n').writerows(rows)
 out.close()
 )";
 
-class ResultsTableTest : public testing::WorkerProcessFixture {
+class ResultsCommandTest : public testing::WorkerProcessFixture {
  protected:
   testing::RunResult ttg(std::vector<std::string> args) {
     args.insert(args.begin() + 1, {"--redis", server_->url()});
@@ -125,7 +125,7 @@ void expect_rows_match(const nlohmann::json& csv_rows, const std::string& jsonl)
   }
 }
 
-TEST_F(ResultsTableTest, SirSweepReadsInOrderWithParametersOutputsThenBookkeeping) {
+TEST_F(ResultsCommandTest, SirSweepReadsInOrderWithParametersOutputsThenBookkeeping) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   std::string spec = scratch_.write("sir.yaml",
                                     "kernel: sir\n"
@@ -190,7 +190,7 @@ TEST_F(ResultsTableTest, SirSweepReadsInOrderWithParametersOutputsThenBookkeepin
 
 // Texts that CSV must quote, booleans and numbers of every size survive the
 // trip through Python's csv module.
-TEST_F(ResultsTableTest, AwkwardValuesSurviveCsv) {
+TEST_F(ResultsCommandTest, AwkwardValuesSurviveCsv) {
   if (!have_python()) GTEST_SKIP() << "python3 is not installed";
   std::string spec = scratch_.write("awkward.json", R"({
   "kernel": "simulate",
