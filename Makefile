@@ -1,5 +1,6 @@
 # The two commands a new user types: `make demo` and `make test`.
-# Both install what is missing (scripts/setup.sh), then build.
+# Both install what is missing (scripts/setup.sh), then build: `make demo`
+# only the ttg binary, `make test` everything.
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_WERROR := $(if $(filter true 1 yes,$(CI)),-DTTG_WERROR=ON,)
@@ -9,9 +10,25 @@ FUZZ_DIR := build/fuzz
 FUZZ_TARGETS := spec param_table task_entry answer_reader
 # Seconds each fuzz target runs in `make fuzz-smoke` (and so in `make test`).
 FUZZ_SECONDS ?= 20
+# Where `make install` puts ttg: $(DESTDIR)$(PREFIX)/bin/ttg, ...
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all setup build build-dev build-fuzz demo test chaos sanitize fuzz-smoke format \
-	format-check lint bench bench-service image clean
+# Configures $(RELEASE_DIR) and builds the CMake targets $(1) and what they
+# need, nothing else: one line on the terminal, the compiler's output in
+# $(RELEASE_DIR)/build-ttg.log (its end is shown if the build fails).
+define build_targets
+	@mkdir -p $(RELEASE_DIR)
+	@echo "Building $(1) in $(RELEASE_DIR) (a few minutes the first time; log: $(RELEASE_DIR)/build-ttg.log)"
+	@cmake --preset release -B $(RELEASE_DIR) $(CMAKE_WERROR) >$(RELEASE_DIR)/build-ttg.log 2>&1 \
+	  || { tail -n 40 $(RELEASE_DIR)/build-ttg.log; exit 1; }
+	@MAKEFLAGS=--no-print-directory cmake --build $(RELEASE_DIR) -j $(JOBS) --target $(1) \
+	  >>$(RELEASE_DIR)/build-ttg.log 2>&1 \
+	  || { tail -n 40 $(RELEASE_DIR)/build-ttg.log; echo "Build failed; whole log: $(RELEASE_DIR)/build-ttg.log"; exit 1; }
+endef
+
+.PHONY: all setup build build-ttg build-dev build-fuzz demo install test chaos sanitize \
+	fuzz-smoke format format-check lint bench bench-service image clean
 
 all: build
 
@@ -22,6 +39,11 @@ build: setup
 	cmake --preset release $(CMAKE_WERROR) >/dev/null
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
 
+# The ttg binary alone: what `make demo` needs (tests/build checks that no
+# test, fuzz target or benchmark is built).
+build-ttg: setup
+	$(call build_targets,ttg)
+
 build-dev: setup
 	cmake --preset dev $(CMAKE_WERROR) >/dev/null
 	cmake --build $(DEV_DIR) -j $(JOBS)
@@ -31,8 +53,16 @@ build-fuzz: setup
 	cmake --preset fuzz $(CMAKE_WERROR) >/dev/null
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(FUZZ_TARGETS:%=%_fuzz)
 
-demo: build
-	$(RELEASE_DIR)/ttg demo --scale small --fault-demo --monitor cli
+demo: build-ttg
+	@echo "Running $(RELEASE_DIR)/ttg demo --scale small --fault-demo --monitor cli"
+	@$(RELEASE_DIR)/ttg demo --scale small --fault-demo --monitor cli
+
+# ttg in $(DESTDIR)$(PREFIX)/bin, the plugin header in include/ttg/, the
+# examples in share/ttg/examples/, the man page in share/man/man1/ (CMake's
+# install rules; tests/build checks the layout).
+install: setup
+	$(call build_targets,ttg ttg_man)
+	DESTDIR="$(DESTDIR)" cmake --install $(RELEASE_DIR) --prefix "$(PREFIX)"
 
 # The whole suite, with the short chaos profile (label chaos; needs root,
 # skips otherwise). Its figures go to build/chaos-short.jsonl.

@@ -64,7 +64,9 @@ typedef struct ttg_kernel_info {
   /* One line for `ttg kernels`; may be NULL. */
   const char* description;
   /* NULL-terminated lists of names; each list may be NULL (empty).
-   * parameters: the values the kernel reads from a parameter set;
+   * parameters: the values the kernel reads from a parameter set; when the
+   *             list has names, `ttg submit` refuses a parameter space or
+   *             table that names any other (NULL or empty: any names);
    * arguments: the job-wide kernel arguments it accepts (`--arg k=v`),
    *            besides TTG's own "timeout_ms" and "kernel_version";
    * outputs: the names of the values it writes. */

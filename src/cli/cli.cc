@@ -1,7 +1,13 @@
+// GCC 12 warns of a null dereference in std::vector code that CLI11 2.1's
+// detail::split inlines into this file: a false positive, and a failed
+// build under -Werror. Before every include, so that it covers them.
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cassert>
 #include <deque>
 #include <exception>
@@ -12,6 +18,8 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "obs/log.h"
+#include "util/strings.h"
+#include "util/suggest.h"
 
 namespace ttg::cli {
 
@@ -65,6 +73,42 @@ void print_usage(const CLI::App& app, std::ostream& err) {
   }
 }
 
+// The flags `app` takes: "--name" and "-n".
+std::vector<std::string> flags_of(const CLI::App& app) {
+  std::vector<std::string> flags;
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const auto& name : opt->get_lnames()) flags.push_back("--" + name);
+    for (const auto& name : opt->get_snames()) flags.push_back("-" + name);
+  }
+  return flags;
+}
+
+bool has_flag(const CLI::App& app, const std::string& flag) {
+  auto flags = flags_of(app);
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+// "unknown flag '--parms' (did you mean '--params'?)", or, for a flag of
+// other commands, which ones take it.
+std::string unknown_flag(const CLI::App& app, const CLI::App* command, const std::string& flag) {
+  std::vector<std::string> known = flags_of(app);
+  if (command != nullptr) {
+    auto own = flags_of(*command);
+    known.insert(known.begin(), own.begin(), own.end());
+  }
+  std::string where = command == nullptr ? "" : " of 'ttg " + command->get_name() + "'";
+  std::string others;
+  for (const CLI::App* sub : app.get_subcommands(std::function<bool(const CLI::App*)>{})) {
+    // `ttg config` takes every setting's flag, to show its effect.
+    if (sub == command || sub->get_name() == "config" || !has_flag(*sub, flag)) continue;
+    others += (others.empty() ? "" : ", ") + sub->get_name();
+  }
+  if (!others.empty()) {
+    return "'" + flag + "' is not a flag" + where + " (it is one of: ttg " + others + ")";
+  }
+  return "unknown flag '" + flag + "'" + where + util::did_you_mean(flag, known);
+}
+
 int usage_error(const CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args,
                 std::ostream& err) {
   std::string message = e.what();
@@ -78,11 +122,21 @@ int usage_error(const CLI::App& app, const CLI::ParseError& e, const std::vector
       message.replace(at, arg.size(), safe);
     }
   }
-  // CLI11 reports an unknown command as an unexpected argument.
-  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && chosen_command(app) == nullptr) {
-    auto extras = app.remaining();
-    if (!extras.empty() && !extras.front().empty() && extras.front().front() != '-') {
-      message = "unknown command '" + extras.front() + "'";
+  // CLI11 reports an unknown command or flag as an unexpected argument.
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    const CLI::App* command = chosen_command(app);
+    auto extras = app.remaining(true);
+    auto flag = std::find_if(extras.begin(), extras.end(), [](const std::string& x) {
+      return x.size() > 1 && x[0] == '-' && x != "--";
+    });
+    if (command == nullptr && !extras.empty() && !extras.front().empty() &&
+        extras.front().front() != '-') {
+      std::vector<std::string> names;
+      for (const Subcommand& sub : subcommands()) names.emplace_back(sub.name);
+      message =
+          "unknown command '" + extras.front() + "'" + util::did_you_mean(extras.front(), names);
+    } else if (flag != extras.end()) {
+      message = unknown_flag(app, command, flag->substr(0, flag->find('=')));
     }
   }
   err << "ttg: " << message << "\n";
@@ -106,13 +160,17 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
   // follow the command.
   app.fallthrough();
   app.require_subcommand(0, 1);
-  app.footer(
+  const std::string footer =
       "Settings come from defaults < config file < environment < flags; "
       "'ttg config' shows them.\n"
       "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, "
       "3 cannot reach Redis, or it refused the password or the command.\n"
-      "Global options (--config, --log-level, --log-format) may also follow the command.\n"
-      "Run 'ttg COMMAND --help' for a command's options.");
+      "Global options (--config, --log-level, --log-format) may also follow the command.";
+  app.footer(
+      "Examples:\n"
+      "  ttg submit --job sweep1 --params 1000 --arg work_ms=100\n"
+      "  ttg worker --job sweep1\n\n" +
+      footer + "\nRun 'ttg COMMAND --help' for a command's options and examples.");
   bool version = false;
   app.add_flag("--version", version, "Print the version and exit");
   std::deque<FlagSlot> slots;
@@ -122,6 +180,9 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
   for (const Subcommand& sub : subcommands()) {
     CLI::App* command = app.add_subcommand(std::string(sub.name), std::string(sub.help));
     for (std::string_view key : sub.setting_flags) add_setting_flag(*command, key, slots);
+    std::string examples;
+    for (const auto& line : util::split(sub.examples, '\n')) examples += "  " + line + "\n";
+    command->footer("Examples:\n" + examples + "\n" + footer);
     commands.emplace_back(command, sub.setup(*command));
   }
 

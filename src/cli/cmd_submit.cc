@@ -7,6 +7,7 @@
 
 #include "cli/common.h"
 #include "cli/exit_codes.h"
+#include "cli/spec_check.h"
 #include "cli/spec_file.h"
 #include "kernels/kernel.h"
 #include "util/strings.h"
@@ -81,13 +82,21 @@ Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a,
     spec.args["work_ms"] = settings.simulate_work_ms;
   }
 
+  SpecOrigin origin;
+  origin.kernel = a.kernel_option->count() > 0 ? "--kernel"
+                  : file.kernel                ? a.spec + ":" + std::to_string(file.lines.kernel)
+                                               : "";
+  for (auto it = flag_args.begin(); it != flag_args.end(); ++it) origin.flag_args.insert(it.key());
+  origin.file = &file;
   if (!a.params_file.empty()) {
     if (flag("total_parameters")) {
       return make_error(ErrorCode::kInvalidArgument,
                         "--params-file: cannot be combined with --params");
     }
-    TTG_TRY_ASSIGN(ParamSpace space, read_params_file(a.params_file));
-    spec.set_space(std::move(space));
+    TTG_TRY_ASSIGN(ParamsFile table, read_params_file(a.params_file));
+    spec.set_space(std::move(table.space));
+    origin.table = a.params_file;
+    origin.table_header_line = table.header_line;
   } else if (flag("total_parameters") || (!file.params && settings.total_parameters > 0)) {
     spec.total_params = settings.total_parameters;
   } else if (file.params) {
@@ -103,6 +112,7 @@ Result<JobSpec> submit_spec(const Settings& settings, const SubmitArgs& a,
       flag("max_attempts") || !file.max_attempts ? settings.max_attempts : *file.max_attempts;
   TTG_TRY(check_chunk_count(spec, settings, chunk_size_from_file ? a.spec : ""));
   TTG_TRY(spec.validate());
+  TTG_TRY(check_spec_names(spec, origin, plugins));
   return kernels::resolve(std::move(spec), plugins);
 }
 
@@ -147,11 +157,14 @@ Result<JobSpec> spec_from(const Settings& settings, const std::string& kernel,
                       "--params: the number of parameters is required (or TOTAL_PARAMETERS)");
   }
   TTG_TRY_ASSIGN(spec.args, parse_kernel_args(args));
+  SpecOrigin origin{"--kernel", {}, nullptr, "", 1};
+  for (auto it = spec.args.begin(); it != spec.args.end(); ++it) origin.flag_args.insert(it.key());
   if (spec.kernel == "simulate" && !spec.args.contains("work_ms")) {
     spec.args["work_ms"] = settings.simulate_work_ms;
   }
   TTG_TRY(check_chunk_count(spec, settings, ""));
   TTG_TRY(spec.validate());
+  TTG_TRY(check_spec_names(spec, origin, plugins));
   return kernels::resolve(std::move(spec), plugins);
 }
 

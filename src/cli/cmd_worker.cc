@@ -1,7 +1,8 @@
 // `ttg worker`: claim, compute and commit chunks until the job is finished,
 // the idle time-out passes, or SIGTERM/SIGINT (drain, then exit 0).
 // `ttg worker --static --index I --count N`: the prototype's first
-// milestone, kept as a baseline: compute share I of N without Redis.
+// milestone, kept as a baseline: compute share I of N without Redis, and
+// write its rows as `ttg results` does (report/results_table.h).
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +20,8 @@
 #include "kernels/kernel.h"
 #include "obs/log.h"
 #include "util/strings.h"
+#include "redis/startup.h"
+#include "report/results_table.h"
 #include "worker/worker.h"
 
 namespace ttg::cli {
@@ -30,6 +33,7 @@ struct WorkerArgs {
   int64_t index = -1;
   int64_t count = 0;
   std::string output;
+  std::string format;
   std::string kernel = "simulate";
   std::vector<std::string> args;
   std::vector<std::string> kernel_libs;
@@ -63,6 +67,34 @@ void exec_policy(const WorkerArgs& a, worker::WorkerOptions& o) {
   }
 }
 
+// redis::wait_for_server() with log lines: when the first try fails, then
+// every 10 s while it keeps failing, and when Redis answers after all.
+Status wait_for_redis(const redis::Options& options, int64_t timeout_seconds) {
+  redis::StartupWait wait;
+  wait.timeout = std::chrono::seconds(timeout_seconds);
+  const std::string where = redis::describe(options);
+  bool waited = false;
+  auto on_waiting = [&](const Error& error, std::chrono::milliseconds so_far) {
+    auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(so_far).count());
+    if (!waited) {
+      obs::log_warn("cannot reach Redis yet; retrying",
+                    {{"redis", where},
+                     {"error", error.message},
+                     {"connect_timeout_s", std::to_string(timeout_seconds)}});
+    } else {
+      obs::log_warn("still cannot reach Redis",
+                    {{"redis", where}, {"error", error.message}, {"waited_s", seconds}});
+    }
+    waited = true;
+  };
+  auto st = redis::wait_for_server(options, wait, stop_requested(), on_waiting);
+  if (st && waited) obs::log_info("reached Redis", {{"redis", where}});
+  if (!st && st.error().code == ErrorCode::kCancelled) {
+    obs::log_info("stopped before reaching Redis", {{"redis", where}});
+  }
+  return st;
+}
+
 int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry& plugins) {
   if (a.count < 1 || a.index < 0 || a.index >= a.count) {
     return report(ctx, "worker",
@@ -76,16 +108,22 @@ int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry&
   // Seeds derive from the job name: the same as a queued job of that name.
   const std::string job = ctx.settings.job.empty() ? "static" : ctx.settings.job;
   const kernels::PointFn point = kernels::points_for(*spec);
+  // The format: --format, else the output's extension, else CSV.
+  std::string format_name = a.format;
+  if (format_name.empty()) {
+    auto dot = a.output.rfind('.');
+    std::string ext = dot == std::string::npos ? "" : a.output.substr(dot + 1);
+    format_name = ext == "jsonl" || ext == "json" ? ext : "csv";
+  }
+  auto format = report::parse_format(format_name);
+  if (!format) return report(ctx, "worker", format.error().with_context("--format"));
   // Share I of N: a contiguous range of chunks, as the prototype's static mode.
   int64_t chunks = spec->total_chunks();
   int64_t first = chunks * a.index / a.count;
   int64_t last = chunks * (a.index + 1) / a.count;
-  auto started = std::chrono::steady_clock::now();
-  nlohmann::json out = {{"mode", "static"},
-                        {"worker_index", a.index},
-                        {"worker_count", a.count},
-                        {"spec", spec->to_json()},
-                        {"chunks", nlohmann::json::array()}};
+  auto info = kernels::find_kernel_info(spec->kernel, plugins);
+  report::ResultsTable table(*spec, info ? &*info : nullptr);
+  const std::string worker_id = "static-" + std::to_string(a.index);
   kernels::CancelFlag cancel{false};
   for (int64_t c = first; c < last; ++c) {
     auto t0 = std::chrono::steady_clock::now();
@@ -93,19 +131,14 @@ int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry&
     auto r = (*kernel)->run(task, cancel);
     if (!r) return report(ctx, "worker", r.error().with_context("chunk " + std::to_string(c)));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    out["chunks"].push_back({{"chunk_id", c},
-                             {"status", "ok"},
-                             {"duration_seconds", secs},
-                             {"completed_at", iso8601_now()},
-                             {"result_data", nlohmann::json::parse(*r)}});
+    table.add({c, 1, worker_id, secs, iso8601_now(), std::move(*r)});
   }
-  out["duration_seconds"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::string path =
-      a.output.empty() ? "results-worker-" + std::to_string(a.index) + ".json" : a.output;
+      a.output.empty() ? "results-worker-" + std::to_string(a.index) + "." + format_name : a.output;
   std::ofstream f(path);
-  f << out.dump(1) << "\n";
-  if (!f) return report(ctx, "worker", Error{ErrorCode::kIo, "cannot write " + path});
+  if (!f || !table.write(f, *format)) {
+    return report(ctx, "worker", Error{ErrorCode::kIo, "cannot write " + path});
+  }
   ctx.out << "static worker " << a.index << "/" << a.count << ": chunks [" << first << ", " << last
           << ") written to " << path << "\n";
   return kExitOk;
@@ -115,14 +148,37 @@ int run_static(const Context& ctx, const WorkerArgs& a, const kernels::Registry&
 
 Handler setup_worker(CLI::App& app) {
   auto a = std::make_shared<WorkerArgs>();
-  app.add_flag("--static", a->static_mode, "Compute a fixed share without Redis (baseline)");
-  app.add_option("--index", a->index, "With --static: this worker's index I (0-based)");
-  app.add_option("--count", a->count, "With --static: the number of workers N");
-  app.add_option("--output", a->output, "With --static: result file (results-worker-I.json)");
-  app.add_option("--kernel", a->kernel, "With --static: kernel (simulate)");
-  app.add_option("--arg", a->args, "With --static: kernel argument key=value");
   app.add_option("--kernel-lib", a->kernel_libs,
-                 "Load plugin kernels from this shared library (repeatable)");
+                 "Load plugin kernels from this shared library (repeatable)")
+      ->type_name("PATH");
+  // Static mode's flags, and the settings only it reads, in a group of
+  // their own.
+  const std::string kStatic = "Static mode (no Redis: compute share I of N, write its rows)";
+  app.add_flag("--static", a->static_mode, "Compute a fixed share without Redis (baseline)")
+      ->group(kStatic);
+  app.add_option("--index", a->index, "This worker's index I, from 0")
+      ->type_name("I")
+      ->group(kStatic);
+  app.add_option("--count", a->count, "The number of static workers N")
+      ->type_name("N")
+      ->group(kStatic);
+  app.add_option("--output", a->output, "Result file (default results-worker-I.csv)")
+      ->type_name("FILE")
+      ->group(kStatic);
+  app.add_option("--format", a->format,
+                 "csv, jsonl or json, as ttg results (default: by --output's extension, else csv)")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"csv", "jsonl", "json"}))
+      ->group(kStatic);
+  app.add_option("--kernel", a->kernel, "Kernel (default simulate)")
+      ->type_name("NAME")
+      ->group(kStatic);
+  app.add_option("--arg", a->args, "Kernel argument (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->group(kStatic);
+  for (const char* flag : {"--params", "--chunk-size", "--work-ms", "--max-attempts"}) {
+    if (CLI::Option* setting = app.get_option_no_throw(flag)) setting->group(kStatic);
+  }
   a->allow_exec_option =
       app.add_option("--allow-exec", a->allow_exec,
                      "Run jobs of kernel exec (programs named by the job's spec); with PREFIX, "
@@ -155,12 +211,13 @@ Handler setup_worker(CLI::App& app) {
       o.info.host = host;
       o.info.pid = static_cast<int64_t>(getpid());
     }
-    // Fail fast on a wrong address or password rather than polling for ever.
-    {
-      redis::Client probe(*redis);
-      if (auto st = probe.ensure_connected(); !st) return report(ctx, "worker", st.error());
-    }
+    // Wait for a Redis that is not up yet, for --connect-timeout; a wrong
+    // password or a server that is not Redis fails at once.
     install_stop_handlers();
+    if (auto st = wait_for_redis(*redis, s.connect_timeout_seconds); !st) {
+      if (st.error().code == ErrorCode::kCancelled) return kExitOk;
+      return report(ctx, "worker", st.error());
+    }
     obs::log_info("worker started", {{"worker", consumer},
                                      {"redis", redis::describe(*redis)},
                                      {"job", o.job.empty() ? "(all)" : o.job},

@@ -7,7 +7,7 @@
 //      handler that runs with their values;
 //   2. declare setup_foo below;
 //   3. add a row to the table in src/cli/commands.cc, naming the settings
-//      keys the command takes as flags.
+//      keys the command takes as flags, with an example or two.
 // Files named cmd_*.cc are compiled automatically.
 
 #include <functional>
@@ -54,6 +54,9 @@ struct Subcommand {
   // flag. Global ones (config, log_level, log_format) are always accepted.
   std::vector<std::string_view> setting_flags;
   Setup setup;
+  // One or two command lines for the end of `ttg <name> --help`, each
+  // followed by a comment after "#"; one per line.
+  std::string_view examples;
 };
 
 // All subcommands, in `ttg --help` order.

@@ -12,6 +12,7 @@
 #include "core/job.h"
 #include "util/file.h"
 #include "util/strings.h"
+#include "util/syntax_error.h"
 
 namespace ttg::cli {
 
@@ -157,7 +158,7 @@ std::vector<KeyInfo> build_table() {
                "--redis",
                "URL",
                "Redis server: redis://[user[:password]@]host[:port][/db], rediss://... (TLS) or "
-               "unix:///path.sock (default: redis_host:redis_port)",
+               "unix:///path.sock (default redis://127.0.0.1:6379, or REDIS_HOST and REDIS_PORT)",
                K::kString,
                kPlain,
                apply_redis_url,
@@ -259,7 +260,7 @@ std::vector<KeyInfo> build_table() {
                {{"CHUNK_SIZE", nullptr}, {"BATCH_SIZE", nullptr}},
                "--chunk-size",
                "N",
-               "Parameters per task (default 10)",
+               "Parameters per chunk (default 10)",
                K::kInteger,
                kPlain,
                integer(&S::chunk_size, 1, kMaxChunkSize),
@@ -269,7 +270,7 @@ std::vector<KeyInfo> build_table() {
                {{"IDLE_TIMEOUT_SECONDS", nullptr}},
                "--idle-timeout",
                "SECONDS",
-               "Exit after this long without a task; 0 = never (default 30)",
+               "Exit after this long without a chunk to compute; 0 = never (default 30)",
                K::kInteger,
                kPlain,
                integer(&S::idle_timeout_seconds, 0, kMaxInt),
@@ -279,7 +280,7 @@ std::vector<KeyInfo> build_table() {
                {{"TTG_LEASE_MS", nullptr}, {"STALE_THRESHOLD_MS", nullptr}},
                "--lease-ms",
                "MS",
-               "A claimed task unacknowledged for this long may be reclaimed (default 10000)",
+               "A claimed chunk unacknowledged for this long may be reclaimed (default 10000)",
                K::kInteger,
                kPlain,
                integer(&S::lease_ms, 100, kDayMs),
@@ -312,7 +313,7 @@ std::vector<KeyInfo> build_table() {
                {{"WORKER_ID", nullptr}},
                "--worker-id",
                "ID",
-               "This worker's consumer name (default: made up)",
+               "This worker's consumer name (default: POD_NAME, else HOST-PID)",
                K::kString,
                kPlain,
                printable_name(&S::worker_id),
@@ -352,7 +353,7 @@ std::vector<KeyInfo> build_table() {
                {{"TTG_MAX_ATTEMPTS", nullptr}},
                "--max-attempts",
                "N",
-               "Attempts per task before it is marked failed (default 3)",
+               "Attempts per chunk before it is marked failed (default 3)",
                K::kInteger,
                kPlain,
                integer(&S::max_attempts, 1, 1000),
@@ -362,11 +363,21 @@ std::vector<KeyInfo> build_table() {
                {{"TTG_DRAIN_TIMEOUT", nullptr}},
                "--drain-timeout",
                "SECONDS",
-               "On SIGTERM, time allowed for running tasks to finish (default 30)",
+               "On SIGTERM, time allowed for running chunks to finish (default 30)",
                K::kInteger,
                kPlain,
                integer(&S::drain_timeout_seconds, 0, kMaxInt),
                show_integer(&S::drain_timeout_seconds)});
+  t.push_back({"connect_timeout_seconds",
+               "connect_timeout_seconds",
+               {{"TTG_CONNECT_TIMEOUT", nullptr}},
+               "--connect-timeout",
+               "SECONDS",
+               "At start-up, keep trying to reach Redis this long; 0 = try once (default 60)",
+               K::kInteger,
+               kPlain,
+               integer(&S::connect_timeout_seconds, 0, kDayMs / 1000),
+               show_integer(&S::connect_timeout_seconds)});
   t.push_back({"log_level",
                "log_level",
                {{"LOG_LEVEL", nullptr}},
@@ -472,8 +483,9 @@ Status apply_yaml(Settings& s, const std::string& text, const std::string& path)
     }
     return ok();
   } catch (const YAML::Exception& e) {
-    // yaml-cpp messages describe the syntax, never quote the document.
-    return invalid(mark_prefix(path, e.mark) + ": " + e.msg);
+    // In plain words, on the mistake's line; never quoting the document.
+    util::SyntaxError why = util::explain_yaml_error(text, e.msg, e.mark.line, e.mark.column);
+    return invalid(path + ":" + std::to_string(why.line) + ": " + why.message);
   }
 }
 

@@ -99,11 +99,12 @@ struct Settings {
   std::string job;
   // Parameters in a sweep (0..N-1). Default 0 = not given.
   int64_t total_parameters = 0;
-  // Parameters per task (chunk), 1 to kMaxChunkSize (core/job.h). Default 10.
+  // Parameters per chunk, 1 to kMaxChunkSize (core/job.h). Default 10.
   int64_t chunk_size = 10;
-  // A worker exits after this long without a task; 0 = never. Default 30.
+  // A worker exits after this long without a chunk to compute; 0 = never.
+  // Default 30.
   int64_t idle_timeout_seconds = 30;
-  // How long a claimed task may go unacknowledged before another worker may
+  // How long a claimed chunk may go unacknowledged before another worker may
   // reclaim it. At least 100. Default 10000.
   int64_t lease_ms = 10000;
   // Mean interval between a worker's scans for expired leases (jittered
@@ -122,10 +123,14 @@ struct Settings {
   std::string node_name;
   // Worker threads per process. Default hardware_threads().
   int threads = hardware_threads();
-  // Attempts per task before it is set aside as failed. Default 3.
+  // Attempts per chunk before it is set aside as failed. Default 3.
   int max_attempts = 3;
-  // On SIGTERM, time allowed for running tasks to finish. Default 30.
+  // On SIGTERM, time allowed for running chunks to finish. Default 30.
   int64_t drain_timeout_seconds = 30;
+  // How long a worker keeps trying to reach Redis at start-up (an address
+  // that refuses or does not answer), in seconds; 0 = one try. At most a
+  // day. Default 60.
+  int64_t connect_timeout_seconds = 60;
   // Lowest level logged; a canonical name from obs::log_level_name().
   // Default "info".
   std::string log_level = "info";

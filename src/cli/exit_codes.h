@@ -18,13 +18,14 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRedis = 3;
 
 // The exit code for a command that fails with `error`: kInvalidArgument is
-// kExitUsage; kConnection, kTimeout, kProtocol (not a Redis server), kNoAuth
+// kExitUsage; kConnection, kTls, kTimeout, kProtocol (not a Redis server), kNoAuth
 // and kWrongPass are kExitRedis; everything else is kExitFailure.
 inline int exit_code_for(const Error& error) {
   switch (error.code) {
     case ErrorCode::kInvalidArgument:
       return kExitUsage;
     case ErrorCode::kConnection:
+    case ErrorCode::kTls:
     case ErrorCode::kTimeout:
     case ErrorCode::kProtocol:
     case ErrorCode::kNoAuth:

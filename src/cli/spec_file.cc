@@ -11,6 +11,7 @@
 #include "core/job.h"
 #include "util/file.h"
 #include "util/strings.h"
+#include "util/syntax_error.h"
 
 namespace ttg::cli {
 
@@ -48,7 +49,9 @@ bool one_of(const std::string& s, std::initializer_list<const char*> options) {
 // yaml-cpp throws only from Load(), which parse_spec() wraps.
 class SpecParser {
  public:
-  explicit SpecParser(std::string_view source) : source_(source) {}
+  // Records the lines of the fields it reads in `lines`, which must outlive
+  // the parser.
+  SpecParser(std::string_view source, SpecFile::Lines& lines) : source_(source), lines_(lines) {}
 
   Result<SpecFile> parse(const YAML::Node& root) {
     if (root.IsNull() || !root.IsDefined()) {
@@ -66,14 +69,17 @@ class SpecParser {
       if (!seen.insert(name).second) return fail(key, "duplicate key " + squote(name));
       if (name == "kernel") {
         TTG_TRY_ASSIGN(spec.kernel, text(value, "kernel"));
+        lines_.kernel = line_of(value);
       } else if (name == "exec") {
         TTG_TRY_ASSIGN(spec.exec, text(value, "exec"));
         exec_node.emplace(value);
+        lines_.exec = line_of(value);
       } else if (name == "args") {
         if (!value.IsMap()) {
           return fail(value, "args: expected a mapping of argument names to values");
         }
         TTG_TRY_ASSIGN(spec.args, to_json(value, "args"));
+        for (const auto& arg : value) lines_.args.emplace(arg.first.Scalar(), line_of(arg.first));
       } else if (name == "params") {
         TTG_TRY_ASSIGN(spec.params, params(value));
       } else if (name == "chunk_size") {
@@ -233,6 +239,7 @@ class SpecParser {
       if (n < 1) return fail(node, "params: must be at least 1, got " + std::to_string(n));
       auto space = ParamSpace::count(n);
       if (!space) return fail(node, "params: " + space.error().message);
+      lines_.params.emplace("param", line_of(node));
       return space;
     }
     if (!node.IsMap()) {
@@ -278,6 +285,7 @@ class SpecParser {
         return fail(kv.first, "dimension " + squote(name) + ": " + st.error().message);
       }
       TTG_TRY_ASSIGN(Dimension d, dimension(name, kv.second));
+      lines_.params.emplace(name, line_of(kv.first));
       names.push_back(name);
       dims.push_back(std::move(d));
     }
@@ -401,21 +409,56 @@ class SpecParser {
   }
 
   std::string_view source_;
+  SpecFile::Lines& lines_;
   mutable int64_t json_values_ = 0;  // made by to_json() so far
 };
+
+bool ends_with_folded(std::string_view text, std::string_view suffix) {
+  std::string lower = util::to_lower(text);
+  return lower.size() >= suffix.size() &&
+         lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// JSON by name, else (unless named YAML) by its first character.
+bool is_json_spec(std::string_view source, std::string_view text) {
+  if (ends_with_folded(source, ".json")) return true;
+  if (ends_with_folded(source, ".yaml") || ends_with_folded(source, ".yml")) return false;
+  std::string_view rest = util::trim(text);
+  if (util::starts_with(rest, "\xEF\xBB\xBF")) rest = util::trim(rest.substr(3));
+  return !rest.empty() && rest.front() == '{';
+}
+
+tl::unexpected<Error> syntax_error(std::string_view source, const util::SyntaxError& e) {
+  return invalid(std::string(source) + ":" + std::to_string(e.line) + ": " + e.message);
+}
 
 }  // namespace
 
 Result<SpecFile> parse_spec(std::string_view text, std::string_view source) {
+  if (is_json_spec(source, text)) {
+    // yaml-cpp reads JSON leniently (a trailing comma passes): check it is
+    // JSON first. Values it cannot hold (1e999) are left to the spec's own
+    // checks, which name them.
+    try {
+      nlohmann::json parsed = nlohmann::json::parse(text);
+      (void)parsed;
+    } catch (const nlohmann::json::parse_error& e) {
+      return syntax_error(source, util::explain_json_error(text, e.byte, e.what()));
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    int line = e.mark.line < 0 ? 1 : e.mark.line + 1;
-    return invalid(std::string(source) + ":" + std::to_string(line) + ": " + e.msg);
+    return syntax_error(source, util::explain_yaml_error(text, e.msg, e.mark.line, e.mark.column));
   }
   try {
-    return SpecParser(source).parse(root);
+    SpecFile::Lines lines;
+    TTG_TRY_ASSIGN(SpecFile spec, SpecParser(source, lines).parse(root));
+    spec.source = std::string(source);
+    spec.lines = std::move(lines);
+    return spec;
   } catch (const YAML::Exception& e) {
     // Not expected: the parser only reads nodes that exist.
     return make_error(ErrorCode::kInternal, std::string(source) + ": " + e.what());
@@ -442,12 +485,24 @@ TableFormat detect_table_format(std::string_view path, std::string_view text) {
   return !rest.empty() && rest.front() == '{' ? TableFormat::kJsonLines : TableFormat::kCsv;
 }
 
-Result<ParamSpace> read_params_file(const std::string& path) {
+Result<ParamsFile> read_params_file(const std::string& path) {
   TTG_TRY_ASSIGN(std::string text, read_text(path, "--params-file", kMaxParamsFileBytes));
-  if (detect_table_format(path, text) == TableFormat::kJsonLines) {
-    return ParamSpace::from_jsonl(text, path);
+  TTG_TRY_ASSIGN(ParamSpace space, detect_table_format(path, text) == TableFormat::kJsonLines
+                                       ? ParamSpace::from_jsonl(text, path)
+                                       : ParamSpace::from_csv(text, path));
+  ParamsFile table{std::move(space), 1};
+  // Both parsers skip blank lines before the column names.
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line = std::string_view(text).substr(pos, end - pos);
+    if (pos == 0 && util::starts_with(line, "\xEF\xBB\xBF")) line.remove_prefix(3);
+    if (!util::trim(line).empty()) break;
+    ++table.header_line;
+    pos = end + 1;
   }
-  return ParamSpace::from_csv(text, path);
+  return table;
 }
 
 }  // namespace ttg::cli

@@ -19,14 +19,21 @@
 //   exec: ./model --fast          # a program to run: kernel 'exec' (the
 //                                 #   default then), argument 'command'
 //
-// JSON files are read by the same YAML parser (JSON is YAML's flow style),
-// so both report errors with line numbers. Unquoted scalars are typed as
-// YAML 1.2 does (integer, float, true/false, null, else string); quoted ones
-// are strings. Strings (keys, values, names) must be UTF-8.
+// A JSON spec (a SOURCE ending in .json, or, unless it ends in .yaml or
+// .yml, a text whose first character is '{') must be strict JSON (RFC 8259:
+// no trailing commas, no comments, names in double quotes); it is then read
+// by the same YAML parser as YAML specs (JSON is YAML's flow style), so both
+// report errors with line numbers. Unquoted scalars are typed as YAML 1.2
+// does (integer, float, true/false, null, else string); quoted ones are
+// strings. Strings (keys, values, names) must be UTF-8.
 //
 // Errors are kInvalidArgument, "SOURCE:LINE: message", where SOURCE is the
 // name the caller gives (the path as typed), e.g.
 //   sweep.yaml:7: dimension 'beta': range step must not be 0
+//   sweep.yaml:4: the '[' on this line is never closed (add ']')
+//   grid.json:3: a comma before '}': JSON allows none after the last member
+// Syntax errors are told in plain words, on the line of the mistake rather
+// than where the parser noticed it (util/syntax_error.h).
 // A file that cannot be read is "FLAG: cannot read 'PATH': reason".
 //
 // Limits (docs/ARCHITECTURE.md, "Limits"): a spec file holds at most
@@ -39,6 +46,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +79,19 @@ struct SpecFile {
   // The command of kernel 'exec'; when set, `kernel` is unset or "exec" and
   // `args` has no "command".
   std::optional<std::string> exec;
+
+  // Where the fields were given, for errors found later, once the kernel is
+  // known (cli/spec_check.h): `source` as given to parse_spec(), lines from
+  // 1. A field the file leaves out has line 0 or no entry.
+  std::string source;
+  struct Lines {
+    int kernel = 0;
+    int exec = 0;
+    // Each argument of `args`, by name.
+    std::map<std::string, int, std::less<>> args;
+    // Each parameter (dimension) of `params`, by name; "param" for a count.
+    std::map<std::string, int, std::less<>> params;
+  } lines;
 };
 
 // Parses spec `text` (YAML or JSON); `source` names it in errors.
@@ -86,8 +108,16 @@ enum class TableFormat { kCsv, kJsonLines };
 // lines, anything else CSV).
 TableFormat detect_table_format(std::string_view path, std::string_view text);
 
+// A parameter table and where its column names are.
+struct ParamsFile {
+  ParamSpace space;
+  // The line (from 1) of the column names: the CSV header, or the first JSON
+  // line; the first line that is not blank.
+  int header_line = 1;
+};
+
 // Reads the table at `path` (errors name "--params-file" when it cannot be
 // read) and parses it as ParamSpace::from_csv() or from_jsonl() do.
-[[nodiscard]] Result<ParamSpace> read_params_file(const std::string& path);
+[[nodiscard]] Result<ParamsFile> read_params_file(const std::string& path);
 
 }  // namespace ttg::cli

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "util/strings.h"
+#include "util/syntax_error.h"
 
 namespace ttg {
 
@@ -818,9 +819,14 @@ Result<ParamSpace> ParamSpace::from_jsonl(std::string_view text, std::string_vie
     try {
       object = json::parse(raw.begin(), raw.end(), callback);
     } catch (const json::parse_error& e) {
-      return invalid(at(source, line) + "not valid JSON (at byte " + std::to_string(e.byte) + ")");
+      // Strict JSON: a trailing comma is an error too, told in plain words.
+      return invalid(at(source, line) + util::explain_json_error(raw, e.byte, e.what()).message);
     } catch (const json::exception& e) {
-      return invalid(at(source, line) + "not valid JSON: " + e.what());
+      // "[json.exception.out_of_range.406] number overflow parsing '1e999'"
+      std::string what = e.what();
+      auto end_of_id = what.find("] ");
+      if (end_of_id != std::string::npos) what = what.substr(end_of_id + 2);
+      return invalid(at(source, line) + "not valid JSON: " + what);
     }
     if (!object.is_object()) {
       return invalid(at(source, line) + "expected a JSON object, got " + type_name(object));

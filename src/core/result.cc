@@ -14,6 +14,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "timeout";
     case ErrorCode::kConnection:
       return "connection";
+    case ErrorCode::kTls:
+      return "tls";
     case ErrorCode::kProtocol:
       return "protocol";
     case ErrorCode::kRedisReply:

@@ -18,6 +18,8 @@ enum class ErrorCode {
   kAlreadyExists,    // a named thing exists and was not replaced
   kTimeout,          // an I/O operation ran out of time; the connection is dead
   kConnection,       // cannot connect, or the connection broke
+  kTls,              // TLS refused: certificate not trusted or for another name, client
+                     // certificate missing or refused (a setting to fix, not an outage)
   kProtocol,         // the peer sent something that is not what we expected
   kRedisReply,       // Redis answered with an error reply not listed below
   kNoScript,         // Redis: NOSCRIPT (script not in the script cache)
@@ -52,6 +54,14 @@ inline tl::unexpected<Error> make_error(ErrorCode code, std::string message) {
 }
 
 inline Status ok() { return {}; }
+
+// The connection that gave `error` is unusable (closed, broken, timed out,
+// or TLS refused it): drop it and connect again later. The one place that
+// says which codes mean that.
+inline bool is_connection_failure(const Error& error) {
+  return error.code == ErrorCode::kConnection || error.code == ErrorCode::kTimeout ||
+         error.code == ErrorCode::kTls;
+}
 
 }  // namespace ttg
 

@@ -13,6 +13,7 @@
 #include "kernels/kernel.h"
 #include "kernels/random.h"
 #include "util/strings.h"
+#include "util/suggest.h"
 
 namespace ttg::kernels {
 
@@ -223,10 +224,28 @@ std::vector<std::string> accepted_names(const KernelInfo& info) {
   return names;
 }
 
-Error unknown_kernel(const std::string& name) {
+std::vector<std::string> names_of(const std::vector<KernelField>& fields) {
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.push_back(f.name);
+  return names;
+}
+
+bool has_field(const std::vector<KernelField>& fields, std::string_view name) {
+  return std::any_of(fields.begin(), fields.end(),
+                     [&](const KernelField& f) { return f.name == name; });
+}
+
+std::string name_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return list.empty() ? "none" : list;
+}
+
+Error unknown_kernel(std::string_view name, const Registry& plugins) {
   return Error{ErrorCode::kInvalidArgument,
-               "unknown kernel '" + name +
-                   "' (see `ttg kernels`; a plugin kernel needs its library: --kernel-lib PATH)"};
+               "unknown kernel '" + std::string(name) + "'" +
+                   util::did_you_mean(name, kernel_names(plugins)) +
+                   " (see `ttg kernels`; a plugin kernel needs its library: --kernel-lib PATH)"};
 }
 
 }  // namespace
@@ -243,13 +262,59 @@ Status check_known(const nlohmann::json& args, const std::string& kernel,
   }
   for (auto it = args.begin(); it != args.end(); ++it) {
     if (std::find(known.begin(), known.end(), it.key()) != known.end()) continue;
-    std::string list;
-    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    return make_error(ErrorCode::kInvalidArgument, "kernel '" + kernel + "' has no argument '" +
-                                                       it.key() + "' (it takes " +
-                                                       (list.empty() ? "none" : list) + ")");
+    std::string suggestion = util::did_you_mean(it.key(), known);
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "kernel '" + kernel + "' has no argument '" + it.key() + "'" +
+            (suggestion.empty() ? " (it takes " + name_list(known) + ")" : suggestion));
   }
   return {};
+}
+
+std::optional<KernelInfo> find_kernel_info(std::string_view name, const Registry& plugins) {
+  if (const BuiltinKind* kind = find_kind(std::string(name))) return kind->info;
+  for (auto& info : plugins.kernels()) {
+    if (info.name == name) return info;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> kernel_names(const Registry& plugins) {
+  std::vector<std::string> names;
+  for (const auto& k : kinds()) names.push_back(k.info.name);
+  for (const auto& info : plugins.kernels()) names.push_back(info.name);
+  return names;
+}
+
+Status check_kernel_name(std::string_view name, const Registry& plugins) {
+  if (find_kernel_info(name, plugins)) return {};
+  return tl::unexpected(unknown_kernel(name, plugins));
+}
+
+Status check_parameter_name(const KernelInfo& info, std::string_view name) {
+  if (info.parameters.empty() || has_field(info.parameters, name)) return {};
+  std::string message = "kernel '" + info.name + "' has no parameter '" + std::string(name) + "'";
+  if (has_field(info.arguments, name)) {
+    message += " ('" + std::string(name) +
+               "' is a kernel argument, the same for every set: give it in args or as --arg; "
+               "the parameters are " +
+               name_list(names_of(info.parameters)) + ")";
+  } else {
+    std::string suggestion = util::did_you_mean(name, names_of(info.parameters));
+    message += suggestion.empty() ? " (it reads " + name_list(names_of(info.parameters)) + ")"
+                                  : suggestion;
+  }
+  return make_error(ErrorCode::kInvalidArgument, message);
+}
+
+Status check_argument_name(const KernelInfo& info, std::string_view name) {
+  std::vector<std::string> known = accepted_names(info);
+  if (std::find(known.begin(), known.end(), name) != known.end()) return {};
+  std::string suggestion = util::did_you_mean(name, known);
+  return make_error(ErrorCode::kInvalidArgument,
+                    "kernel '" + info.name + "' has no argument or parameter '" +
+                        std::string(name) + "'" +
+                        (suggestion.empty() ? " (it takes " + name_list(known) + ")" : suggestion));
 }
 
 Result<int64_t> int_arg(const nlohmann::json& args, const char* name, int64_t fallback,
@@ -360,7 +425,7 @@ Result<std::unique_ptr<Kernel>> make_kernel(const JobSpec& spec, const Registry&
     return kind->make(spec.args);
   }
   auto plugin = plugins.find(spec.kernel);
-  if (!plugin) return tl::unexpected(unknown_kernel(spec.kernel));
+  if (!plugin) return tl::unexpected(unknown_kernel(spec.kernel, plugins));
   return make_plugin_kernel(plugin, spec.args);
 }
 

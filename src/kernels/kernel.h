@@ -130,6 +130,9 @@ struct KernelInfo {
   std::string library;
   // What the kernel reads from each parameter set. Each may also be given as
   // a kernel argument: the value for every set that has none of its own.
+  // A kernel that lists parameters reads no others, and a parameter space
+  // naming another is refused (check_parameter_name()); one that lists none
+  // (simulate, noop, faulty, exec, a plugin without a list) takes any names.
   std::vector<KernelField> parameters;
   // The job-wide kernel arguments (`--arg name=value`).
   std::vector<KernelField> arguments;
@@ -170,6 +173,29 @@ class Registry {
  private:
   std::vector<std::shared_ptr<const Plugin>> plugins_;
 };
+
+// The description of the kernel `name`: built in, or loaded in `plugins`;
+// nullopt when there is none.
+std::optional<KernelInfo> find_kernel_info(std::string_view name, const Registry& plugins);
+
+// The names of every kernel, built in then loaded in `plugins`.
+std::vector<std::string> kernel_names(const Registry& plugins);
+
+// kInvalidArgument "unknown kernel 'sri' (did you mean 'sir'?) (see `ttg
+// kernels`; ...)" for a kernel `name` that is neither built in nor loaded in
+// `plugins`; ok otherwise.
+[[nodiscard]] Status check_kernel_name(std::string_view name, const Registry& plugins);
+
+// kInvalidArgument when the kernel `info` lists its parameters and `name` is
+// not one of them: "kernel 'sir' has no parameter 'gama' (did you mean
+// 'gamma'?)", with a hint when `name` is one of its arguments, which are the
+// same for every set. A kernel that lists no parameters takes any name: ok.
+[[nodiscard]] Status check_parameter_name(const KernelInfo& info, std::string_view name);
+
+// kInvalidArgument when `name` is neither an argument nor a parameter of the
+// kernel `info` (the names a job's kernel arguments may have): "kernel 'sir'
+// has no argument or parameter 'gama' (did you mean 'gamma'?)".
+[[nodiscard]] Status check_argument_name(const KernelInfo& info, std::string_view name);
 
 // Checks `spec.kernel` and `spec.args` without making a kernel: the kernel
 // exists (built in, or loaded in `plugins`), every argument is known and well

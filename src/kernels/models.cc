@@ -189,8 +189,10 @@ class MandelbrotKernel final : public PointKernel {
 };
 
 const std::vector<KernelField>& mandelbrot_parameters() {
-  static const std::vector<KernelField> p = {{"x", "real part of c (or cx)"},
-                                             {"y", "imaginary part of c (or cy)"}};
+  static const std::vector<KernelField> p = {{"x", "real part of c"},
+                                             {"y", "imaginary part of c"},
+                                             {"cx", "another name for x"},
+                                             {"cy", "another name for y"}};
   return p;
 }
 

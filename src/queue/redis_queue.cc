@@ -62,8 +62,7 @@ Result<std::vector<Reply>> run_pipelined(redis::Client& client,
       auto again = scripts::run(client, calls[i]);
       if (again) {
         replies[i] = std::move(*again);
-      } else if (again.error().code == ErrorCode::kConnection ||
-                 again.error().code == ErrorCode::kTimeout) {
+      } else if (is_connection_failure(again.error())) {
         return tl::unexpected(again.error());
       } else {
         replies[i] = Reply::error(again.error().message);

@@ -238,8 +238,7 @@ Result<Connection> Connection::connect(const Options& options) {
   impl->transport = std::move(*transport);
   Connection conn(std::move(impl));
   auto fail_with_context = [&](Error e, std::string_view what) {
-    if (e.code == ErrorCode::kConnection || e.code == ErrorCode::kTimeout ||
-        e.code == ErrorCode::kProtocol) {
+    if (is_connection_failure(e) || e.code == ErrorCode::kProtocol) {
       return tl::unexpected(std::move(e));
     }
     return tl::unexpected(e.with_context(describe(options) + ": " + std::string(what)));
@@ -361,8 +360,8 @@ template <class T>
 Result<T> Client::check(Result<T> result) {
   if (!result) {
     auto code = result.error().code;
-    if (code == ErrorCode::kConnection || code == ErrorCode::kTimeout ||
-        code == ErrorCode::kProtocol || !conn_->usable()) {
+    if (is_connection_failure(result.error()) || code == ErrorCode::kProtocol ||
+        !conn_->usable()) {
       conn_.reset();
       next_attempt_ = std::chrono::steady_clock::now() + backoff_.next();
     }

@@ -224,7 +224,7 @@ Error ssl_failure(SSL* ssl, int rc, int saved_errno) {
   }
   if (kind == SSL_ERROR_SYSCALL) {
     std::string reason = take_openssl_reason("");
-    if (!reason.empty()) return Error{ErrorCode::kConnection, "TLS: " + reason + hint_for(reason)};
+    if (!reason.empty()) return Error{ErrorCode::kTls, "TLS: " + reason + hint_for(reason)};
     if (saved_errno == 0) return Error{ErrorCode::kConnection, "server closed the connection"};
     return Error{ErrorCode::kConnection, std::strerror(saved_errno)};
   }
@@ -235,7 +235,7 @@ Error ssl_failure(SSL* ssl, int rc, int saved_errno) {
     return Error{ErrorCode::kConnection, "server closed the connection"};
   }
   std::string reason = take_openssl_reason("TLS error");
-  return Error{ErrorCode::kConnection, "TLS: " + reason + hint_for(reason)};
+  return Error{ErrorCode::kTls, "TLS: " + reason + hint_for(reason)};
 }
 
 // What the handshake learnt about client certificates.
@@ -325,6 +325,8 @@ class TlsTransport final : public Transport {
         e.message.find('(') != std::string::npos) {
       return e;
     }
+    // Not an outage: the server refuses this client until its settings change.
+    e.code = ErrorCode::kTls;
     e.message += client_cert_->presented
                      ? " (right after the TLS handshake: the server may have refused the "
                        "client certificate)"
@@ -348,8 +350,8 @@ Error handshake_failure(SSL* ssl, int rc, int saved_errno) {
   long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) {
     ERR_clear_error();
-    return Error{ErrorCode::kConnection, std::string("TLS handshake failed: certificate verify "
-                                                     "failed: ") +
+    return Error{ErrorCode::kTls, std::string("TLS handshake failed: certificate verify "
+                                              "failed: ") +
                                              X509_verify_cert_error_string(verify) +
                                              verify_hint(verify)};
   }

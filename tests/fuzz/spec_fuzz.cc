@@ -1,6 +1,7 @@
 // Fuzzes the job spec parser, ttg::cli::parse_spec (src/cli/spec_file.h):
-// any text gives a SpecFile that obeys the documented rules, or a
-// kInvalidArgument "SOURCE:LINE: message"; it never throws.
+// any text, read as YAML and as JSON, gives a SpecFile that obeys the
+// documented rules, or a kInvalidArgument "SOURCE:LINE: message" whose line
+// is in the text; it never throws.
 
 #include <algorithm>
 #include <cstddef>
@@ -13,7 +14,8 @@
 
 namespace {
 
-constexpr const char* kSource = "fuzz.yaml";
+constexpr const char* kYamlSource = "fuzz.yaml";
+constexpr const char* kJsonSource = "fuzz.json";
 
 // A point is an object with exactly the space's names, each a scalar, and
 // survives the JSON text it is stored and sent as.
@@ -42,11 +44,19 @@ void check_space(const ttg::ParamSpace& space) {
   TTG_FUZZ_CHECK(back->point(n - 1) == space.point(n - 1));
 }
 
-void check(std::string_view text) {
-  auto spec = ttg::cli::parse_spec(text, kSource);
+void check(std::string_view text, const std::string& source) {
+  auto spec = ttg::cli::parse_spec(text, source);
   if (!spec) {
     TTG_FUZZ_CHECK(spec.error().code == ttg::ErrorCode::kInvalidArgument);
-    TTG_FUZZ_CHECK(ttg::util::starts_with(spec.error().message, std::string(kSource) + ":"));
+    const std::string& message = spec.error().message;
+    TTG_FUZZ_CHECK(ttg::util::starts_with(message, source + ":"));
+    // The line it names is one of the text's.
+    auto line = ttg::util::parse_int(std::string_view(message).substr(
+        source.size() + 1, message.find(':', source.size() + 1) - source.size() - 1));
+    if (line) {
+      TTG_FUZZ_CHECK(*line >= 1);
+      TTG_FUZZ_CHECK(*line <= 1 + std::count(text.begin(), text.end(), '\n'));
+    }
     return;
   }
   if (spec->chunk_size) TTG_FUZZ_CHECK(*spec->chunk_size >= 1);
@@ -74,6 +84,9 @@ void check(std::string_view text) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  ttg::fuzz::run_guarded([&] { check(ttg::fuzz::as_text(data, size)); });
+  ttg::fuzz::run_guarded([&] {
+    check(ttg::fuzz::as_text(data, size), kYamlSource);
+    check(ttg::fuzz::as_text(data, size), kJsonSource);
+  });
   return 0;
 }

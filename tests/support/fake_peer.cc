@@ -54,6 +54,7 @@ void FakePeer::serve() {
     if (::poll(&p, 1, 20) <= 0) continue;
     int conn = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) continue;
+    accepted_.fetch_add(1);
     if (when_ == When::kOnAccept) send_reply(conn);
     // The client's first command.
     char buf[4096];

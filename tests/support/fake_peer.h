@@ -27,6 +27,8 @@ class FakePeer {
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string url() const { return "redis://" + address(); }
+  // Connections accepted so far (a client's tries).
+  int accepted() const { return accepted_.load(); }
 
  private:
   void serve();
@@ -40,6 +42,7 @@ class FakePeer {
   int port_ = 0;
   std::vector<int> open_;  // kept-open connections, closed at the end
   std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
   std::thread thread_;
 };
 

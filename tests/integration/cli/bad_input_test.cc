@@ -320,9 +320,11 @@ TEST_F(BadInputTest, MalformedRedisUrls) {
                   kRedis,
                   "redis://user@" + dead + "/2",
                   {secret}});
+  // (A worker waits --connect-timeout for a Redis that is not up yet; 0 =
+  // one try. worker_startup_test.cc tests the waiting.)
   rows.push_back({"password of an unreachable server, from the environment",
                   {"worker", "--job", "live"},
-                  {"TTG_REDIS_URL=redis://:" + secret + "@" + dead},
+                  {"TTG_REDIS_URL=redis://:" + secret + "@" + dead, "TTG_CONNECT_TIMEOUT=0"},
                   kRedis,
                   "redis://" + dead,
                   {secret}});
@@ -356,10 +358,12 @@ TEST_F(BadInputTest, UnreachableRedisAndPeersThatAreNotRedis) {
   FakePeer hangs_up("", FakePeer::Then::kClose);
   FakePeer silent("", FakePeer::Then::kKeepOpen);
   std::vector<Row> rows;
+  // A worker waits --connect-timeout for a Redis that does not answer yet;
+  // 0 = one try (worker_startup_test.cc tests the waiting).
   const std::vector<std::vector<std::string>> commands = {
       {"status"},
       {"submit", "--params", "10", "--job", "x"},
-      {"worker", "--job", "live", "--idle-timeout", "1"},
+      {"worker", "--job", "live", "--idle-timeout", "1", "--connect-timeout", "0"},
       {"results", "live"},
       {"cancel", "live"},
       {"jobs"},
@@ -404,15 +408,17 @@ TEST_F(BadInputTest, UnreachableRedisAndPeersThatAreNotRedis) {
                   {},
                   milliseconds(5000)});
   rows.push_back({"peer hangs up",
-                  {"worker", "--job", "live", "--redis", hangs_up.url()},
+                  {"worker", "--job", "live", "--connect-timeout", "0", "--redis", hangs_up.url()},
                   {},
                   kRedis,
                   hangs_up.address() + ": PING: server closed the connection",
                   {},
                   milliseconds(5000)});
   // Accepts and never answers: the command time-out (5 s) ends the wait.
-  for (const auto& cmd : std::vector<std::vector<std::string>>{
-           {"status", "live"}, {"submit", "--params", "10", "--job", "x"}, {"worker"}}) {
+  for (const auto& cmd :
+       std::vector<std::vector<std::string>>{{"status", "live"},
+                                             {"submit", "--params", "10", "--job", "x"},
+                                             {"worker", "--connect-timeout", "0"}}) {
     std::vector<std::string> args = cmd;
     args.insert(args.end(), {"--redis", silent.url()});
     rows.push_back({"silent peer",
@@ -783,6 +789,7 @@ TEST_F(BadInputTest, BadNumbersInEveryNumericFlagAndVariable) {
       {"--reclaim-interval-ms", worker, 10, "86400000"},
       {"--idle-timeout", worker, 0, "2147483647"},
       {"--drain-timeout", worker, 0, "2147483647"},
+      {"--connect-timeout", worker, 0, "86400"},
       {"--metrics-port", config, 0, "65535"},
       {"TOTAL_PARAMETERS", submit, 1, "9223372036854775807"},
       {"CHUNK_SIZE", submit, 1, "1000000"},
@@ -796,6 +803,7 @@ TEST_F(BadInputTest, BadNumbersInEveryNumericFlagAndVariable) {
       {"STALE_CHECK_INTERVAL_SECONDS", worker, 1, "86400"},
       {"IDLE_TIMEOUT_SECONDS", results, 0, "2147483647"},
       {"TTG_DRAIN_TIMEOUT", worker, 0, "2147483647"},
+      {"TTG_CONNECT_TIMEOUT", worker, 0, "86400"},
       {"TTG_METRICS_PORT", worker, 0, "65535"},
       {"REDIS_PORT", config, 1, "65535"},
   };
@@ -946,8 +954,19 @@ TEST_F(BadInputTest, BadUsageAndUnknownJobs) {
        {"kernels", "--redis=redis://u:hunter2-Secret@h:1"},
        {},
        kUsage,
-       "not expected: --redis=redis://u:***@h:1",
+       "'--redis' is not a flag of 'ttg kernels' (it is one of: ttg demo, submit, worker",
        {"hunter2-Secret"}},
+      {"a mistyped flag with a Redis URL",
+       {"status", "--rediss=redis://u:hunter2-Secret@h:1"},
+       {},
+       kUsage,
+       "unknown flag '--rediss' of 'ttg status' (did you mean '--redis'?)",
+       {"hunter2-Secret"}},
+      {"a mistyped command",
+       {"sumbit", "--params", "10"},
+       {},
+       kUsage,
+       "ttg: unknown command 'sumbit' (did you mean 'submit'?)"},
       {"duplicated Redis URL",
        {"status", "--redis", u, "--redis", "redis://u:hunter2-Secret@h:1"},
        {},

@@ -68,7 +68,10 @@ TEST_F(QueueCommandsTest, SubmitWorkStatusResultsJobsCancel) {
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   auto lines = util::split(util::trim(csv.out), '\n');
   ASSERT_EQ(lines.size(), 41u) << csv.out;  // header + one row per parameter
-  EXPECT_EQ(lines[0].rfind("chunk_id,worker_id,attempt,", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[0],
+            "param_index,param,value,chunk_id,attempt,worker_id,chunk_seconds,completed_at");
+  EXPECT_EQ(lines[1].rfind("0,0,", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[40].rfind("39,39,", 0), 0u) << lines[40];
 
   auto jsonl = ttg({"results", "s1", "--format", "jsonl"});
   ASSERT_EQ(jsonl.exit_code, 0);
@@ -116,7 +119,8 @@ TEST_F(QueueCommandsTest, BadInputExitsTwoAndWritesNothing) {
       {{"submit", "--params", "0"}, "--params"},
       {{"submit", "--params", "10", "--chunk-size", "0"}, "--chunk-size"},
       {{"submit", "--params", "10", "--kernel", "nope"}, "unknown kernel 'nope'"},
-      {{"submit", "--params", "10", "--arg", "bogus=1"}, "no argument 'bogus'"},
+      {{"submit", "--params", "10", "--arg", "bogus=1"},
+       "--arg bogus: kernel 'simulate' has no argument or parameter 'bogus'"},
       {{"submit", "--params", "10", "--arg", "novalue"}, "--arg: expected key=value"},
       {{"submit", "--params", "10", "--job", "bad:name"}, "job name"},
       {{"submit", "--params", "10", "--max-attempts", "0"}, "--max-attempts"},
@@ -145,24 +149,52 @@ TEST_F(QueueCommandsTest, UnknownJobIsAClearError) {
   EXPECT_NE(r.err.find("job 'nope' does not exist"), std::string::npos) << r.err;
 }
 
+// The static worker writes its rows as `ttg results` does: the same header,
+// rows in param_index order, and JSON lines too.
 TEST(StaticWorkerTest, ComputesItsShareWithoutRedis) {
   util::TempDir dir = *util::TempDir::create("ttg-static-");
-  std::vector<nlohmann::json> shares;
+  std::vector<std::vector<std::string>> shares;
   for (int i = 0; i < 2; ++i) {
-    std::string path = dir.path() + "/w" + std::to_string(i) + ".json";
+    std::string path = dir.path() + "/w" + std::to_string(i) + ".csv";
     auto r = testing::run_ttg(
         {"worker", "--static", "--index", std::to_string(i), "--count", "2", "--params", "25",
          "--chunk-size", "5", "--work-ms", "0", "--output", path},
         {"TTG_CONFIG=", "TTG_REDIS_URL=redis://127.0.0.1:1"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    shares.push_back(nlohmann::json::parse(testing::read_file(path)));
+    shares.push_back(util::split(util::trim(testing::read_file(path)), '\n'));
   }
+  std::vector<int64_t> params;
   std::set<int64_t> chunks;
-  for (const auto& s : shares) {
-    for (const auto& c : s["chunks"]) chunks.insert(c["chunk_id"].get<int64_t>());
+  for (const auto& lines : shares) {
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines[0],
+              "param_index,param,value,chunk_id,attempt,worker_id,chunk_seconds,completed_at");
+    for (size_t row = 1; row < lines.size(); ++row) {
+      auto cells = util::split(lines[row], ',');
+      ASSERT_EQ(cells.size(), 8u) << lines[row];
+      params.push_back(*util::parse_int(cells[0]));
+      chunks.insert(*util::parse_int(cells[3]));
+    }
   }
-  EXPECT_EQ(chunks, (std::set<int64_t>{0, 1, 2, 3, 4})) << "the shares cover every chunk once";
-  EXPECT_EQ(shares[0]["chunks"].size() + shares[1]["chunks"].size(), 5u);
+  std::vector<int64_t> all(25);
+  for (int64_t i = 0; i < 25; ++i) all[static_cast<size_t>(i)] = i;
+  EXPECT_EQ(params, all) << "the shares cover every set once, in order";
+  EXPECT_EQ(chunks, (std::set<int64_t>{0, 1, 2, 3, 4}));
+
+  std::string jsonl = dir.path() + "/w.jsonl";
+  auto r = testing::run_ttg({"worker", "--static", "--index", "0", "--count", "1", "--params", "3",
+                             "--work-ms", "0", "--output", jsonl},
+                            {"TTG_CONFIG="});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = util::split(util::trim(testing::read_file(jsonl)), '\n');
+  ASSERT_EQ(lines.size(), 3u);
+  auto row = nlohmann::ordered_json::parse(lines[2]);
+  EXPECT_EQ(row["param_index"], 2);
+  EXPECT_EQ(row["worker_id"], "static-0");
+  std::vector<std::string> keys;
+  for (auto it = row.begin(); it != row.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"param_index", "param", "value", "chunk_id", "attempt",
+                                            "worker_id", "chunk_seconds", "completed_at"}));
 }
 
 }  // namespace

@@ -72,8 +72,10 @@ TEST_F(SubmitSpecTest, BadSpecsAndFlagsExitTwoAndWriteNothing) {
         write("step.yaml", "params:\n  dims:\n    n: {range: {start: 0, stop: 9, step: 0}}\n")},
        "ttg submit: " + dir_.path() + "/step.yaml:3: dimension 'n': range step must not be 0"},
       {{"--spec", write("nan.json", "{\"params\": {\"dims\": {\n  \"x\": [1, .nan]}}}\n")},
+       "ttg submit: " + dir_.path() + "/nan.json:2: '.nan' is not a JSON number"},
+      {{"--spec", write("nan.yaml", "params:\n  dims:\n    x: [1, .nan]\n")},
        "ttg submit: " + dir_.path() +
-           "/nan.json:2: dimension 'x': value 2: '.nan' is not a finite number (NaN or infinity "
+           "/nan.yaml:3: dimension 'x': value 2: '.nan' is not a finite number (NaN or infinity "
            "is not allowed)"},
       {{"--spec", write("empty.yaml", "params:\n  dims:\n    x: []\n")},
        "ttg submit: " + dir_.path() + "/empty.yaml:3: dimension 'x': no values"},
@@ -88,10 +90,18 @@ TEST_F(SubmitSpecTest, BadSpecsAndFlagsExitTwoAndWriteNothing) {
       {{"--spec", write("chunk.yaml", "params: 10\nchunk_size: 0\n")},
        "ttg submit: " + dir_.path() + "/chunk.yaml:2: chunk_size: must be at least 1, got 0"},
       {{"--spec", write("kernel.yaml", "kernel: nosuch\nparams: 10\n")},
-       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its library: "
-       "--kernel-lib PATH)"},
+       "ttg submit: " + dir_.path() +
+           "/kernel.yaml:1: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its "
+           "library: --kernel-lib PATH)"},
       {{"--spec", write("arg.yaml", "kernel: noop\nargs: {speed: 3}\nparams: 10\n")},
-       "ttg submit: kernel 'noop' has no argument 'speed' (it takes none)"},
+       "ttg submit: " + dir_.path() +
+           "/arg.yaml:2: args: kernel 'noop' has no argument or parameter 'speed' (it takes none)"},
+      {{"--spec", write("gama.yaml", "kernel: sir\nparams:\n  dims:\n    gama: [0.1, 0.2]\n")},
+       "ttg submit: " + dir_.path() +
+           "/gama.yaml:4: kernel 'sir' has no parameter 'gama' (did you mean 'gamma'?)"},
+      {{"--spec", write("comma.json", "{\n  \"kernel\": \"noop\",\n  \"params\": 10,\n}\n")},
+       "ttg submit: " + dir_.path() +
+           "/comma.json:3: a comma before '}': JSON allows none after the last member"},
       {{"--spec", dir_.path() + "/missing.yaml"},
        "ttg submit: --spec: cannot read '" + dir_.path() +
            "/missing.yaml': No such file or directory"},
@@ -118,8 +128,8 @@ TEST_F(SubmitSpecTest, BadSpecsAndFlagsExitTwoAndWriteNothing) {
       {{"--spec", good, "--max-attempts", "0"},
        "ttg: --max-attempts: expected a positive integer, got '0'"},
       {{"--spec", good, "--kernel", "nosuch"},
-       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its library: "
-       "--kernel-lib PATH)"},
+       "ttg submit: --kernel: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs "
+       "its library: --kernel-lib PATH)"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = c.args;

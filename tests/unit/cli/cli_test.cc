@@ -56,6 +56,70 @@ TEST(CliTest, CommandHelpListsItsFlags) {
   }
 }
 
+TEST(CliTest, EveryCommandsHelpHasExamplesAndOnlyItsOwnFlags) {
+  for (const auto& sub : subcommands()) {
+    const std::string name(sub.name);
+    SCOPED_TRACE(name);
+    auto r = run_clean({name, "--help"});
+    EXPECT_EQ(r.code, kExitOk);
+    auto examples = r.out.find("Examples:\n  ttg " + name);
+    EXPECT_NE(examples, std::string::npos) << r.out;
+    // One word for a chunk: never "task".
+    for (const std::string word : {"task", "Task"}) {
+      EXPECT_EQ(r.out.find(word), std::string::npos) << r.out;
+    }
+    // Defaults are values, not the names of other settings.
+    EXPECT_EQ(r.out.find("redis_host:redis_port"), std::string::npos) << r.out;
+  }
+  auto submit = run_clean({"submit", "--help"});
+  EXPECT_NE(submit.out.find("(default redis://127.0.0.1:6379"), std::string::npos) << submit.out;
+  // A queue worker's flags first; what only the static mode reads (the
+  // sweep's size, chunks, kernel) in a group of its own.
+  auto worker = run_clean({"worker", "--help"});
+  auto group = worker.out.find("Static mode (no Redis");
+  ASSERT_NE(group, std::string::npos) << worker.out;
+  for (const std::string flag : {"--params", "--chunk-size", "--work-ms", "--max-attempts",
+                                 "--index", "--count", "--output", "--kernel ", "--arg"}) {
+    auto at = worker.out.find("  " + flag);
+    EXPECT_GT(at, group) << flag << " is not in the static group:\n" << worker.out;
+  }
+  for (const std::string flag : {"--job", "--lease-ms", "--threads", "--connect-timeout"}) {
+    EXPECT_LT(worker.out.find("  " + flag), group) << flag << "\n" << worker.out;
+  }
+}
+
+TEST(CliTest, TyposGetTheClosestCommandOrFlag) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"sumbit"}, "ttg: unknown command 'sumbit' (did you mean 'submit'?)\n"},
+      {{"wroker", "--job", "j"}, "ttg: unknown command 'wroker' (did you mean 'worker'?)\n"},
+      {{"frobnicate"}, "ttg: unknown command 'frobnicate'\n"},
+      {{"submit", "--parms", "3"},
+       "ttg: unknown flag '--parms' of 'ttg submit' (did you mean '--params'?)\n"},
+      {{"submit", "--params", "3", "--chunksize=4"},
+       "ttg: unknown flag '--chunksize' of 'ttg submit' (did you mean '--chunk-size'?)\n"},
+      {{"results", "j", "--colums", "a"},
+       "ttg: unknown flag '--colums' of 'ttg results' (did you mean '--columns'?)\n"},
+      {{"--log-levl", "info", "config"},
+       "ttg: unknown flag '--log-levl' of 'ttg config' (did you mean '--log-level'?)\n"},
+      {{"status", "--bogus"}, "ttg: unknown flag '--bogus' of 'ttg status'\n"},
+      {{"status", "--threads", "2"},
+       "ttg: '--threads' is not a flag of 'ttg status' (it is one of: ttg worker)\n"},
+  };
+  for (const auto& c : cases) {
+    std::string joined;
+    for (const auto& a : c.args) joined += " " + a;
+    SCOPED_TRACE("ttg" + joined);
+    auto r = run_clean(c.args);
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_EQ(r.err.substr(0, r.err.find('\n') + 1), c.message) << r.err;
+    EXPECT_NE(r.err.find("Usage: ttg"), std::string::npos) << r.err;
+  }
+}
+
 TEST(CliTest, Version) {
   auto r = run_clean({"--version"});
   EXPECT_EQ(r.code, kExitOk);

@@ -115,9 +115,29 @@ TEST(SpecFileTest, ErrorsNameFileAndLine) {
       {"sequence", "- a\n- b\n",
        "spec.yaml:1: expected a mapping of kernel, args, params, chunk_size, max_attempts, "
        "outputs, exec"},
-      {"yaml syntax", "params: {dims: {a: [1, 2]}\nkernel: noop\n",
-       "spec.yaml:2: end of map flow not found"},
-      {"bad indentation", "kernel: noop\n  args: 1\n", "spec.yaml:2: illegal map value"},
+      // Syntax errors in plain words, on the line of the mistake (where the
+      // parser noticed it is given after each case).
+      {"yaml syntax",  // line 2
+       "params: {dims: {a: [1, 2]}\nkernel: noop\n",
+       "spec.yaml:1: the '{' on this line is never closed (add '}')"},
+      {"unclosed list",  // line 5
+       "kernel: sir\nparams:\n  dims:\n    beta: [0.1, 0.2\n    gamma: [1]\n",
+       "spec.yaml:4: the '[' on this line is never closed (add ']')"},
+      {"wrong bracket", "params:\n  dims:\n    a: {range: {start: 1, stop: 3]\n",
+       "spec.yaml:3: ']' closes the '{' opened on line 3; expected '}'"},
+      {"missing colon",  // line 3
+       "kernel: sir\nparams\n  dims:\n    beta: [0.1]\n",
+       "spec.yaml:2: 'params' has no ':' after it (write 'params:')"},
+      {"tab", "kernel: noop\nparams:\n\tdims: {a: [1]}\n",
+       "spec.yaml:3: a tab in the indentation: YAML indents with spaces"},
+      {"bad indentation", "kernel: noop\n  args: 1\n",
+       "spec.yaml:2: a 'key: value' where none can be: check that this line lines up with the "
+       "keys above it, and quote a value that holds ': '"},
+      {"misaligned key", "kernel: sir\nparams:\n  dims:\n   beta: [0.1]\n    gamma: [1]\n",
+       "spec.yaml:5: this line does not line up with the lines above it: keys of one mapping, "
+       "and items of one list, start in the same column"},
+      {"unknown alias", "kernel: noop\nparams: *n\n",
+       "spec.yaml:2: an alias (*name) names no anchor (&name) defined before it"},
       // Unknown keys.
       {"unknown key", "kernel: noop\nchunksize: 3\n",
        "spec.yaml:2: unknown key 'chunksize' (expected kernel, args, params, chunk_size, "
@@ -263,12 +283,13 @@ TEST(SpecFileTest, ErrorsNameFileAndLine) {
        "spec.yaml:2: exec: needs kernel 'exec', not 'simulate'"},
       {"exec and command", "exec: ./model\nargs: {command: ./other}\n",
        "spec.yaml:1: exec: the command is also given as args.command"},
-      // JSON files report lines too.
+      // JSON in a file named .yaml is read as YAML (JSON is YAML's flow
+      // style), and reports lines too.
       {"json unknown key", "{\n  \"kernel\": \"noop\",\n  \"chunk\": 3\n}\n",
        "spec.yaml:3: unknown key 'chunk' (expected kernel, args, params, chunk_size, max_attempts, "
        "outputs, exec)"},
       {"json syntax", "{\n  \"kernel\": \"noop\",\n  \"chunk_size\": 3\n  \"args\": {}\n}\n",
-       "spec.yaml:4: end of map flow not found"},
+       "spec.yaml:3: missing ',' at the end of this line (or '}' on the next)"},
       {"json empty key", "{\n  \"kernel\": \"noop\",\n  \"chunk_size\": 3,,\n}\n",
        "spec.yaml:3: expected a key"},
       {"json step 0",
@@ -293,6 +314,71 @@ TEST(SpecFileTest, ErrorsNameFileAndLine) {
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << c.name;
     EXPECT_EQ(r.error().message, c.want) << c.name;
   }
+}
+
+// A JSON spec (named .json, or starting with '{' unless named .yaml) is
+// strict JSON; its syntax errors are told in plain words on the line of the
+// mistake.
+TEST(SpecFileTest, JsonSpecsAreStrict) {
+  struct Case {
+    std::string name;
+    std::string source;
+    std::string text;
+    std::string want;
+  } cases[] = {
+      {"trailing comma", "spec.json", "{\n  \"kernel\": \"noop\",\n  \"params\": 3,\n}\n",
+       "spec.json:3: a comma before '}': JSON allows none after the last member"},
+      {"trailing comma in a list", "spec.json",
+       "{\n  \"params\": {\"dims\": {\"a\": [1, 2,]}}\n}\n",
+       "spec.json:2: a comma before ']': JSON allows none after the last value"},
+      {"trailing comma, found by content", "grid", "{\"kernel\": \"noop\", \"params\": 3,}\n",
+       "grid:1: a comma before '}': JSON allows none after the last member"},
+      {"missing comma", "spec.json",
+       "{\n  \"kernel\": \"noop\",\n  \"chunk_size\": 3\n  \"args\": {}\n}\n",
+       "spec.json:3: missing ',' at the end of this line"},
+      {"unclosed", "spec.json", "{\n  \"kernel\": \"noop\",\n  \"params\": 3\n\n",
+       "spec.json:1: the '{' on this line is never closed (add '}')"},
+      {"comment", "spec.json", "{\n  \"kernel\": \"noop\", // the kernel\n  \"params\": 3\n}\n",
+       "spec.json:2: a comment: JSON has none"},
+      {"unquoted name", "spec.json", "{\n  kernel: \"noop\"\n}\n",
+       "spec.json:2: the name 'kernel' needs double quotes: \"kernel\""},
+      {"missing colon", "spec.json", "{\n  \"kernel\" \"noop\"\n}\n",
+       "spec.json:2: missing ':' after the name \"kernel\""},
+      {"single quotes", "spec.json", "{\n  'kernel': 'noop'\n}\n",
+       "spec.json:2: names take double quotes (\"), not single"},
+      {"two documents", "spec.json", "{\"params\": 3}\n{\"params\": 4}\n",
+       "spec.json:2: more text after the end of the JSON value"},
+      // Past the syntax, the spec's own rules, with their lines.
+      {"unknown key", "spec.json", "{\n  \"kernel\": \"noop\",\n  \"chunk\": 3\n}\n",
+       "spec.json:3: unknown key 'chunk' (expected kernel, args, params, chunk_size, "
+       "max_attempts, outputs, exec)"},
+      {"overflowing number", "spec.json", "{\"params\": {\"dims\": {\"a\": [1e999]}}}\n",
+       "spec.json:1: dimension 'a': value 1: '1e999' is not a finite number (NaN or infinity is "
+       "not allowed)"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_spec(c.text, c.source);
+    ASSERT_FALSE(r) << c.name;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << c.name;
+    EXPECT_EQ(r.error().message, c.want) << c.name;
+  }
+  // YAML's flow style, which is not JSON, is fine in a YAML file.
+  EXPECT_TRUE(parse_spec("{kernel: noop, params: 3,}\n", "spec.yaml"));
+  EXPECT_FALSE(parse_spec("{kernel: noop, params: 3,}\n", "spec"));
+}
+
+TEST(SpecFileTest, RecordsTheLinesOfNames) {
+  SpecFile s = must_parse(
+      "# a sweep\nkernel: sir\nargs:\n  days: 100\n  dt: 0.5\nparams:\n  dims:\n"
+      "    beta: [0.1, 0.2]\n\n    gamma: [0.1]\n",
+      "s.yaml");
+  EXPECT_EQ(s.source, "s.yaml");
+  EXPECT_EQ(s.lines.kernel, 2);
+  EXPECT_EQ(s.lines.args, (std::map<std::string, int, std::less<>>{{"days", 4}, {"dt", 5}}));
+  EXPECT_EQ(s.lines.params, (std::map<std::string, int, std::less<>>{{"beta", 8}, {"gamma", 10}}));
+  SpecFile count = must_parse("\nparams: 5\n", "c.yaml");
+  EXPECT_EQ(count.lines.params, (std::map<std::string, int, std::less<>>{{"param", 2}}));
+  EXPECT_EQ(count.lines.kernel, 0);
 }
 
 TEST(SpecFileTest, DetectsTableFormat) {
@@ -335,10 +421,12 @@ TEST_F(SpecFileDirTest, MissingFilesNameTheFlag) {
 TEST_F(SpecFileDirTest, ReadsTablesByExtensionOrContent) {
   auto csv = read_params_file(write("p.csv", "a,b\n1,x\n2,y\n"));
   ASSERT_TRUE(csv) << csv.error().message;
-  EXPECT_EQ(csv->point(1), (json{{"a", 2}, {"b", "y"}}));
-  auto jsonl = read_params_file(write("p.txt", "{\"a\": 1}\n{\"a\": 2}\n"));
+  EXPECT_EQ(csv->space.point(1), (json{{"a", 2}, {"b", "y"}}));
+  EXPECT_EQ(csv->header_line, 1);
+  auto jsonl = read_params_file(write("p.txt", "\n  \n{\"a\": 1}\n{\"a\": 2}\n"));
   ASSERT_TRUE(jsonl) << jsonl.error().message;
-  EXPECT_EQ(jsonl->size(), 2);
+  EXPECT_EQ(jsonl->space.size(), 2);
+  EXPECT_EQ(jsonl->header_line, 3);
   auto ragged = read_params_file(write("r.csv", "a,b\n1,2\n3\n"));
   ASSERT_FALSE(ragged);
   EXPECT_EQ(ragged.error().message, dir_.path() + "/r.csv:3: row has 1 field, the header has 2");
@@ -357,7 +445,7 @@ TEST(SpecFileExamplesTest, EveryExampleParses) {
   EXPECT_EQ(grid->params->size(), 2 * 4 * 100 * 3);
   auto table = read_params_file(dir + "points.csv");
   ASSERT_TRUE(table) << table.error().message;
-  EXPECT_EQ(table->size(), 4);
+  EXPECT_EQ(table->space.size(), 4);
 }
 
 // `ttg submit` with specs, checked with --dry-run: nothing here needs Redis.
@@ -452,10 +540,11 @@ TEST_F(SpecFileDirTest, SubmitErrorsExitTwo) {
        "ttg submit: --spec: cannot read '" + dir_.path() +
            "/none.yaml': No such file or directory"},
       {{"--spec", good, "--kernel", "nosuch"},
-       "ttg submit: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs its library: "
-       "--kernel-lib PATH)"},
+       "ttg submit: --kernel: unknown kernel 'nosuch' (see `ttg kernels`; a plugin kernel needs "
+       "its library: --kernel-lib PATH)"},
       {{"--spec", good, "--arg", "bogus=1"},
-       "ttg submit: kernel 'noop' has no argument 'bogus' (it takes none)"},
+       "ttg submit: --arg bogus: kernel 'noop' has no argument or parameter 'bogus' (it takes "
+       "none)"},
       {{"--params-file", table, "--params", "3"},
        "ttg submit: --params-file: cannot be combined with --params"},
       {{"--kernel", "noop"},
@@ -475,6 +564,73 @@ TEST_F(SpecFileDirTest, SubmitErrorsExitTwo) {
     EXPECT_EQ(r.code, kExitUsage) << c.want;
     EXPECT_EQ(r.out, "") << c.want;
     EXPECT_EQ(r.err.substr(0, r.err.find('\n')), c.want);
+  }
+}
+
+// Names are checked against the kernel, pointing where they were given.
+TEST_F(SpecFileDirTest, SubmitChecksNamesAgainstTheKernel) {
+  std::string gama =
+      write("gama.yaml", "kernel: sir\nparams:\n  dims:\n    beta: [0.1]\n    gama: [0.2]\n");
+  std::string sri = write("sri.yaml", "# a typo\nkernel: sri\nparams: 3\n");
+  std::string dayz = write("dayz.yaml", "kernel: sir\nargs:\n  dayz: 10\nparams: 3\n");
+  std::string days = write("days.yaml", "kernel: sir\nparams:\n  dims:\n    days: [100, 200]\n");
+  std::string columns = write("cols.csv", "\nbeta,gama\n0.1,0.2\n");
+  std::string json_spec = write("t.json", "{\n  \"kernel\": \"noop\",\n  \"params\": 3,\n}\n");
+  std::string jsonl = write("t.jsonl", "{\"a\": 1}\n{\"a\": 2,}\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string want;  // the first line of stderr
+  } cases[] = {
+      {{"--spec", gama},
+       "ttg submit: " + gama + ":5: kernel 'sir' has no parameter 'gama' (did you mean 'gamma'?)"},
+      {{"--spec", sri},
+       "ttg submit: " + sri +
+           ":2: unknown kernel 'sri' (did you mean 'sir'?) (see `ttg kernels`; a plugin kernel "
+           "needs its library: --kernel-lib PATH)"},
+      {{"--spec", dayz},
+       "ttg submit: " + dayz +
+           ":3: args: kernel 'sir' has no argument or parameter 'dayz' (did you mean 'days'?)"},
+      {{"--spec", days},
+       "ttg submit: " + days +
+           ":4: kernel 'sir' has no parameter 'days' ('days' is a kernel argument, the same for "
+           "every set: give it in args or as --arg; the parameters are beta, gamma)"},
+      {{"--kernel", "sir", "--params", "3", "--arg", "gama=0.2"},
+       "ttg submit: --arg gama: kernel 'sir' has no argument or parameter 'gama' (did you mean "
+       "'gamma'?)"},
+      {{"--kernel", "sri", "--params", "3"},
+       "ttg submit: --kernel: unknown kernel 'sri' (did you mean 'sir'?) (see `ttg kernels`; a "
+       "plugin kernel needs its library: --kernel-lib PATH)"},
+      {{"--kernel", "sir", "--params-file", columns},
+       "ttg submit: " + columns +
+           ":2: kernel 'sir' has no parameter 'gama' (did you mean 'gamma'?)"},
+      // The kernel named by a flag is the one the spec's names are checked against.
+      {{"--spec", write("sim.yaml", "kernel: simulate\nparams: {dims: {gama: [1]}}\n"), "--kernel",
+        "sir"},
+       "ttg submit: " + dir_.path() +
+           "/sim.yaml:2: kernel 'sir' has no parameter 'gama' (did you mean 'gamma'?)"},
+      // Strict JSON, in a spec and in a table.
+      {{"--spec", json_spec},
+       "ttg submit: " + json_spec +
+           ":3: a comma before '}': JSON allows none after the last member"},
+      {{"--kernel", "noop", "--params-file", jsonl},
+       "ttg submit: " + jsonl + ":2: a comma before '}': JSON allows none after the last member"},
+  };
+  for (const auto& c : cases) {
+    auto r = submit(c.args);
+    EXPECT_EQ(r.code, kExitUsage) << c.want;
+    EXPECT_EQ(r.out, "") << c.want;
+    EXPECT_EQ(r.err.substr(0, r.err.find('\n')), c.want);
+  }
+  // Kernels that list no parameters take any names; --params N suits every
+  // kernel.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--spec", write("any.yaml", "kernel: simulate\nparams: {dims: {gama: [1], x: [2]}}\n")},
+           {"--kernel", "sir", "--params", "3"},
+           {"--kernel", "sir", "--params-file", write("ok.csv", "beta,gamma\n0.1,0.2\n")},
+           {"--spec", std::string(TTG_SOURCE_DIR) + "/examples/sir-sweep.yaml"},
+           {"--spec", std::string(TTG_SOURCE_DIR) + "/examples/grid.json"}}) {
+    auto r = submit(args);
+    EXPECT_EQ(r.code, kExitOk) << args[1] << ": " << r.err;
   }
 }
 

@@ -168,6 +168,64 @@ TEST(ValidateTest, RejectsWithAMessageNamingTheProblem) {
   }
 }
 
+// Names checked before a job is written (cli/spec_check.h), with the
+// closest known name.
+TEST(KernelNamesTest, UnknownNamesGetTheClosestKnownOne) {
+  Registry none;
+  EXPECT_TRUE(check_kernel_name("sir", none));
+  auto st = check_kernel_name("sri", none);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(st.error().message,
+            "unknown kernel 'sri' (did you mean 'sir'?) (see `ttg kernels`; a plugin kernel needs "
+            "its library: --kernel-lib PATH)");
+  EXPECT_EQ(check_kernel_name("zzz", none).error().message,
+            "unknown kernel 'zzz' (see `ttg kernels`; a plugin kernel needs its library: "
+            "--kernel-lib PATH)");
+  EXPECT_FALSE(find_kernel_info("zzz", none));
+  auto names = kernel_names(none);
+  EXPECT_EQ(names.size(), builtin_kernels().size());
+
+  struct Case {
+    std::string kernel, name;
+    std::string parameter_error;  // "" = accepted as a parameter name
+    std::string argument_error;   // "" = accepted as an argument name
+  } cases[] = {
+      {"sir", "gamma", "", ""},
+      {"sir", "gama", "kernel 'sir' has no parameter 'gama' (did you mean 'gamma'?)",
+       "kernel 'sir' has no argument or parameter 'gama' (did you mean 'gamma'?)"},
+      {"sir", "days",
+       "kernel 'sir' has no parameter 'days' ('days' is a kernel argument, the same for every "
+       "set: give it in args or as --arg; the parameters are beta, gamma)",
+       ""},
+      {"sir", "label", "kernel 'sir' has no parameter 'label' (it reads beta, gamma)",
+       "kernel 'sir' has no argument or parameter 'label' (it takes beta, gamma, population, i0, "
+       "days, dt, timeout_ms)"},
+      {"bs_mc", "strke", "kernel 'bs_mc' has no parameter 'strke' (did you mean 'strike'?)",
+       "kernel 'bs_mc' has no argument or parameter 'strke' (did you mean 'strike'?)"},
+      {"mandelbrot", "cx", "", ""},
+      {"mandelbrot", "z", "kernel 'mandelbrot' has no parameter 'z' (it reads x, y, cx, cy)",
+       "kernel 'mandelbrot' has no argument or parameter 'z' (it takes x, y, cx, cy, max_iter, "
+       "timeout_ms)"},
+      // Kernels that list no parameters take any parameter name.
+      {"simulate", "anything", "",
+       "kernel 'simulate' has no argument or parameter 'anything' (it takes work_ms, timeout_ms)"},
+      {"noop", "anything", "",
+       "kernel 'noop' has no argument or parameter 'anything' (it takes none)"},
+      {"exec", "comand", "",
+       "kernel 'exec' has no argument or parameter 'comand' (did you mean 'command'?)"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.kernel + " " + c.name);
+    auto info = find_kernel_info(c.kernel, none);
+    ASSERT_TRUE(info);
+    auto p = check_parameter_name(*info, c.name);
+    EXPECT_EQ(p ? "" : p.error().message, c.parameter_error);
+    auto a = check_argument_name(*info, c.name);
+    EXPECT_EQ(a ? "" : a.error().message, c.argument_error);
+  }
+}
+
 TEST(ValidateTest, AcceptsGoodSpecs) {
   struct Case {
     std::string kernel;

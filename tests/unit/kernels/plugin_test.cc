@@ -142,6 +142,22 @@ TEST(PluginTest, ABuiltInNameOrALoadedNameIsRefused) {
                "kernel 'quadratic' is loaded already");
 }
 
+TEST(PluginTest, AListOfParametersIsAllThePluginReads) {
+  Registry plugins = loaded(TTG_EXAMPLE_PLUGIN);
+  auto info = find_kernel_info("quadratic", plugins);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->library, TTG_EXAMPLE_PLUGIN);
+  EXPECT_TRUE(check_parameter_name(*info, "x"));
+  expect_error(check_parameter_name(*info, "y"), ErrorCode::kInvalidArgument,
+               "kernel 'quadratic' has no parameter 'y' (it reads x)");
+  EXPECT_TRUE(check_argument_name(*info, "kernel_version"));
+  EXPECT_TRUE(check_kernel_name("quadratic", plugins));
+  expect_error(check_kernel_name("quadratik", plugins), ErrorCode::kInvalidArgument,
+               "unknown kernel 'quadratik' (did you mean 'quadratic'?)");
+  auto names = kernel_names(plugins);
+  EXPECT_EQ(names.back(), "quadratic");
+}
+
 TEST(PluginTest, APluginKernelIsUnknownWithoutItsLibrary) {
   auto spec = spec_of("quadratic", nlohmann::json::object());
   expect_error(validate(spec), ErrorCode::kInvalidArgument, "unknown kernel 'quadratic'");
