@@ -6,6 +6,8 @@
 // build under -Werror. Before every include, so that it covers them.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include <fstream>
@@ -15,6 +17,7 @@
 #include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "report/results_table.h"
+#include "util/file.h"
 #include "util/strings.h"
 
 namespace ttg::cli {
@@ -81,6 +84,8 @@ Handler setup_results(CLI::App& app) {
       out = &file;
     }
     if (auto written = table.write(*out, *format); !written) {
+      // The reader stopped reading (`ttg results JOB | head`): not an error.
+      if (a->output.empty() && util::reader_gone(STDOUT_FILENO)) return kExitOk;
       return report(ctx, "results",
                     written.error().with_context(a->output.empty() ? "stdout" : a->output));
     }

@@ -1,6 +1,7 @@
 #include "util/file.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,16 @@ tl::expected<std::string, std::string> read_file(const std::string& path, size_t
     }
     text.append(buf, static_cast<size_t>(n));
   }
+}
+
+bool reader_gone(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return false;
+  struct pollfd p {};
+  p.fd = fd;
+  p.events = POLLOUT;
+  // A pipe without readers polls as POLLERR, a closed socket as POLLHUP.
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
 }
 
 }  // namespace ttg::util

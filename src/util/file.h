@@ -1,5 +1,6 @@
 #pragma once
-// Reading whole files that a user names, with a bound on their size.
+// Reading whole files that a user names, with a bound on their size; whether
+// anyone still reads what we write.
 
 #include <cstddef>
 #include <string>
@@ -18,5 +19,10 @@ std::string size_text(size_t bytes);
 // put after its own context: strerror text ("No such file or directory"),
 // "is a directory", or "larger than 64 MiB".
 tl::expected<std::string, std::string> read_file(const std::string& path, size_t max_bytes);
+
+// True when `fd` is a pipe or socket whose reading end is closed (a write
+// would fail with EPIPE): `ttg results | head` once head has exited. Does
+// not block.
+bool reader_gone(int fd);
 
 }  // namespace ttg::util

@@ -5,6 +5,7 @@
 // the JSON lines give it, and writing the rows back gives the same bytes.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -225,6 +226,29 @@ TEST_F(ResultsCommandTest, AwkwardValuesSurviveCsv) {
   auto rows = python_rows(csv_path);
   EXPECT_EQ(rows.size(), 7u * 2u * 4u);
   expect_rows_match(rows, jsonl.out);
+}
+
+// `ttg results JOB | head`: the reader stops early, which is not an error
+// (no message, exit 0), as the demo's suggested command does.
+TEST_F(ResultsCommandTest, AReaderThatStopsEarlyIsNotAnError) {
+  auto sub = ttg({"submit", "--job", "many", "--params", "20000", "--chunk-size", "1000", "--arg",
+                  "work_ms=0"});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err;
+  ASSERT_NO_FATAL_FAILURE(run_workers("many"));
+  // About 1.5 MB of CSV: far more than a pipe holds, so the writer meets the
+  // closed pipe.
+  std::string script =
+      scratch_.write("head.sh",
+                     "\"$1\" results many --redis \"$2\" 2>\"$3\" | head -n 1 >/dev/null\n"
+                     "exit ${PIPESTATUS[0]}\n");
+  std::string err_path = scratch_.path() + "/results.err";
+  auto p = util::Process::spawn({"bash", script, testing::ttg_binary(), server_->url(), err_path});
+  ASSERT_TRUE(p) << p.error();
+  auto status = p->wait_for(milliseconds(60000));
+  ASSERT_TRUE(status) << "ttg results did not finish";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << util::describe_wait_status(*status);
+  EXPECT_EQ(testing::read_file(err_path), "");
 }
 
 }  // namespace
