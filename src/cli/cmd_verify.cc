@@ -9,7 +9,7 @@
 
 #include "cli/common.h"
 #include "cli/exit_codes.h"
-#include "cli/verdict.h"
+#include "verify/verdict.h"
 
 namespace ttg::cli {
 
@@ -40,9 +40,12 @@ Handler setup_verify(CLI::App& app) {
     queue::JobStore store(*redis);
     auto status = store.status(a->job);
     if (!status) return report(ctx, "verify", status.error());
-    auto v = compute_verdict(store, a->job, status->spec, status->dead, &plugins);
+    verify::CheckOptions check;
+    check.dead = status->dead;
+    check.plugins = &plugins;
+    auto v = verify::check_job(store, a->job, status->spec, check);
     if (!v) return report(ctx, "verify", v.error());
-    const std::string text = verdict_text(*v);
+    const std::string text = verify::verdict_text(*v);
     if (a->json) {
       nlohmann::json j = {{"job", a->job},
                           {"state", job_state_name(status->state)},

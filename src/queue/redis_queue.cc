@@ -664,6 +664,34 @@ Status JobStore::for_each_result(const std::string& name,
   }
 }
 
+Result<std::vector<ResultRecord>> JobStore::results_after(const std::string& name,
+                                                          const std::string& after, int count) {
+  JobKeys k(name);
+  std::string start = after == "-" || after.empty() ? "-" : "(" + after;
+  TTG_TRY_ASSIGN(Reply batch, client_.command({"XRANGE", k.results, start, "+", "COUNT",
+                                               std::to_string(count)}));
+  return records(batch);
+}
+
+Result<std::vector<JobStore::InFlightChunk>> JobStore::in_flight_chunks(
+    const std::string& name, int64_t total_chunks, int count, const std::string& consumer) {
+  JobKeys k(name);
+  redis::Command cmd{"XPENDING", k.tasks, kGroup, "-", "+", std::to_string(count)};
+  if (!consumer.empty()) cmd.push_back(consumer);
+  auto pending = client_.command(cmd);
+  // No group (a job being submitted, or removed): nothing in flight.
+  if (!pending && pending.error().code == ErrorCode::kNoGroup) return std::vector<InFlightChunk>{};
+  if (!pending) return tl::unexpected(pending.error());
+  std::vector<InFlightChunk> out;
+  for (const auto& e : pending->elements()) {
+    if (e.size() < 4) continue;
+    auto c = chunk_of_entry_id(e[0].str(), total_chunks);
+    if (!c) continue;
+    out.push_back(InFlightChunk{*c, e[1].str(), e[2].integer(), e[3].integer()});
+  }
+  return out;
+}
+
 Result<std::vector<ResultRecord>> JobStore::dead_letters(const std::string& name) {
   JobKeys k(name);
   TTG_TRY_ASSIGN(Reply all, client_.command({"XRANGE", k.dead, "-", "+"}));

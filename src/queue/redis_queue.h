@@ -97,8 +97,26 @@ class JobStore {
   // is never shown twice: the store holds at most one result per chunk.
   [[nodiscard]] Status for_each_result(const std::string& name,
                                        const std::function<void(const ResultRecord&)>& sink);
+  // Up to `count` result entries after stream ID `after` ("" or "-": from
+  // the first), in order: for monitors that follow a job's results.
+  [[nodiscard]] Result<std::vector<ResultRecord>> results_after(const std::string& name,
+                                                                const std::string& after,
+                                                                int count);
   // Dead-letter entries, in order.
   [[nodiscard]] Result<std::vector<ResultRecord>> dead_letters(const std::string& name);
+  // A chunk in flight: in the pending list of `consumer` (kHandedBack: waiting
+  // for a claim), idle for `idle_ms`, delivered `deliveries` times.
+  struct InFlightChunk {
+    int64_t chunk = 0;
+    std::string consumer;
+    int64_t idle_ms = 0;
+    int64_t deliveries = 0;
+  };
+  // Up to `count` chunks in flight, lowest chunk first; only those of
+  // `consumer` when it is not empty. `total_chunks` is the job's (entries
+  // that name no chunk of it are left out).
+  [[nodiscard]] Result<std::vector<InFlightChunk>> in_flight_chunks(
+      const std::string& name, int64_t total_chunks, int count, const std::string& consumer = "");
   // Marks the job cancelled: workers stop claiming and computing it. A
   // finished job is left as it is (kWasComplete, kWasCancelled).
   [[nodiscard]] Result<CancelOutcome> cancel(const std::string& name);

@@ -115,7 +115,7 @@ LocalServer::~LocalServer() {
 Options LocalServer::options() const {
   Options o;
   if (options_.transport == LocalServerOptions::Transport::kUnixSocket) {
-    o.unix_socket = dir_.path() + "/redis.sock";
+    o.unix_socket = dir_path_ + "/redis.sock";
   } else {
     o.host = options_.address;
     o.port = port_;
@@ -137,17 +137,17 @@ Status LocalServer::launch() {
       TTG_TRY_ASSIGN(port_, pick_free_port());
     }
   }
-  const std::string conf_path = dir_.path() + "/redis.conf";
+  const std::string conf_path = dir_path_ + "/redis.conf";
   {
     std::ostringstream conf;
     conf << "daemonize no\n"
-         << "dir " << quoted(dir_.path()) << "\n"
+         << "dir " << quoted(dir_path_) << "\n"
          << "logfile " << quoted(log_path()) << "\n"
          << "save \"\"\n"
          << "protected-mode yes\n";
     if (options_.transport == LocalServerOptions::Transport::kUnixSocket) {
       conf << "port 0\n"
-           << "unixsocket " << quoted(dir_.path() + "/redis.sock") << "\n"
+           << "unixsocket " << quoted(dir_path_ + "/redis.sock") << "\n"
            << "unixsocketperm 700\n";
     } else if (options_.tls) {
       const LocalServerTls& tls = *options_.tls;
@@ -240,6 +240,12 @@ void LocalServer::kill() {
 void LocalServer::stop(std::chrono::milliseconds grace) {
   process_.signal(SIGCONT);  // a frozen server cannot handle SIGTERM
   process_.stop(grace);
+}
+
+void LocalServer::detach() {
+  if (!process_.valid()) return;
+  detached_pid_ = process_.release();
+  dir_.release();
 }
 
 Status LocalServer::restart() {

@@ -94,9 +94,9 @@ class LocalServer {
   // `redis://[USER@]ADDRESS:PORT`, the same with rediss:// for TLS, or
   // `unix:///dir/redis.sock`: describe(options()), without the password.
   std::string url() const { return describe(options()); }
-  pid_t pid() const { return process_.pid(); }
+  pid_t pid() const { return detached_pid_ > 0 ? detached_pid_ : process_.pid(); }
   int port() const { return port_; }
-  const std::string& dir() const { return dir_.path(); }
+  const std::string& dir() const { return dir_path_; }
 
   // Sends `sig` to the server (SIGSTOP/SIGCONT to freeze and resume it).
   void signal(int sig) const { process_.signal(sig); }
@@ -108,17 +108,24 @@ class LocalServer {
   // AOF when persistence is on) and waits until it answers.
   [[nodiscard]] Status restart();
   bool running() { return process_.running(); }
+  // Leaves the server running and its directory in place when this object
+  // goes away: the caller now owns both (stop the server with SIGTERM to
+  // pid(), then remove dir()). pid() and dir() keep their values.
+  void detach();
+
   // Path of the server's log file.
-  std::string log_path() const { return dir_.path() + "/redis.log"; }
+  std::string log_path() const { return dir_path_ + "/redis.log"; }
 
  private:
   LocalServer(LocalServerOptions options, util::TempDir dir)
-      : options_(std::move(options)), dir_(std::move(dir)) {}
+      : options_(std::move(options)), dir_(std::move(dir)), dir_path_(dir_.path()) {}
   Status launch();
 
   LocalServerOptions options_;
   util::TempDir dir_;
+  std::string dir_path_;
   util::Process process_;
+  pid_t detached_pid_ = -1;
   int port_ = 0;
 };
 

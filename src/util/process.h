@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -54,6 +55,11 @@ class Process {
   pid_t pid() const { return pid_; }
   // True until the child has been reaped.
   bool valid() const { return pid_ > 0; }
+
+  // Gives up ownership: the child keeps running after this object is gone
+  // and nobody here reaps it (it is reparented when this process exits).
+  // Returns its pid. For servers left running on purpose (`ttg demo --keep`).
+  pid_t release() { return std::exchange(pid_, -1); }
 
   // Reaps the child if it has exited; returns true while it still runs.
   bool running();

@@ -1,6 +1,8 @@
 #pragma once
 // The check every fault test ends with: each chunk of a job has exactly one
 // result, and that result equals a recomputation in the test's own process.
+// The same check as `ttg demo` and `ttg verify` (src/verify/), reported as
+// test failures.
 
 #include <cstdint>
 #include <set>
@@ -14,7 +16,7 @@ namespace ttg::testing {
 struct ExactlyOnceReport {
   int64_t results = 0;     // entries in the results stream
   int64_t missing = 0;     // chunks without a result
-  int64_t twice = 0;       // chunks with more than one result
+  int64_t twice = 0;       // chunks with more than one result, and results of no chunk
   int64_t wrong = 0;       // results that differ from a recomputation
   int64_t unexpected = 0;  // results of chunks listed in `without_result`
 };
