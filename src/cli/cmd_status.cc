@@ -5,43 +5,33 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <thread>
+#include <vector>
 
 #include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "queue/keys.h"
+#include "report/status_view.h"
+#include "util/terminal.h"
 
 namespace ttg::cli {
 
 namespace {
 
-struct Rates {
-  double chunks_per_s = 0;
-  double params_per_s = 0;
-  double eta_s = -1;  // unknown
-  double elapsed_s = 0;
-};
+using report::Rates;
 
-Rates rates_of(const queue::JobStatus& s) {
-  Rates r;
-  if (s.first_claim_ms <= 0) return r;
-  int64_t end = s.finished_ms > 0 ? s.finished_ms : unix_ms();
-  r.elapsed_s = std::max(0.001, static_cast<double>(end - s.first_claim_ms) / 1000.0);
-  r.chunks_per_s = static_cast<double>(s.done + s.dead) / r.elapsed_s;
-  double mean_chunk = static_cast<double>(s.spec.total_params) /
-                      static_cast<double>(std::max<int64_t>(1, s.total_chunks));
-  r.params_per_s = r.chunks_per_s * mean_chunk;
-  int64_t left = s.total_chunks - s.done - s.dead;
-  if (s.state == JobState::kCancelled) {
-    r.eta_s = -1;  // nothing more will be done
-  } else if (left <= 0) {
-    r.eta_s = 0;
-  } else if (r.chunks_per_s > 0) {
-    r.eta_s = static_cast<double>(left) / r.chunks_per_s;
-  }
-  return r;
+Rates rates_of(const queue::JobStatus& s) { return report::rates_of(s, unix_ms()); }
+
+// A job that ended with chunks that have no result.
+bool ended_with_dead(const queue::JobStatus& s) {
+  return (s.state == JobState::kComplete || s.state == JobState::kCancelled) && s.dead > 0;
+}
+
+bool ended(const queue::JobStatus& s) {
+  return s.state == JobState::kComplete || s.state == JobState::kCancelled;
 }
 
 nlohmann::json to_json(const queue::JobStatus& s) {
@@ -116,13 +106,41 @@ struct StatusArgs {
   double interval = 1.0;
 };
 
+// Redraws a frame in place on a terminal: the cursor goes back up over the
+// last frame, which is cleared, and the new one is written. Frames are cut
+// to the terminal's height so that the cursor can reach their first line.
+class Redraw {
+ public:
+  explicit Redraw(std::ostream& out) : out_(out) {}
+  void draw(std::vector<std::string> lines, const util::TerminalSize& size) {
+    const auto max_lines = static_cast<size_t>(std::max(2, size.rows - 1));
+    if (lines.size() > max_lines) {
+      const size_t cut = lines.size() - max_lines + 1;
+      lines.resize(max_lines - 1);
+      lines.push_back("... " + std::to_string(cut) + " more lines (a taller terminal shows them)");
+    }
+    if (shown_ > 0) out_ << "\033[" << shown_ << "F\033[J";
+    for (const auto& line : lines) out_ << line << "\n";
+    out_.flush();
+    shown_ = static_cast<int>(lines.size());
+  }
+
+ private:
+  std::ostream& out_;
+  int shown_ = 0;  // lines of the frame on screen
+};
+
 }  // namespace
 
 Handler setup_status(CLI::App& app) {
   auto a = std::make_shared<StatusArgs>();
   app.add_option("job", a->job, "The job (default: every job)");
   app.add_flag("--json", a->json, "Print JSON");
-  app.add_flag("--watch", a->watch, "Print again every second until the job ends (Ctrl-C stops)");
+  app.add_flag("--watch", a->watch,
+               "Follow the job until it ends (Ctrl-C stops): on a terminal, one view redrawn in "
+               "place (progress bar, rate, ETA, a line per worker); piped, one line per change "
+               "(one JSON object with --json). Exit 1 if it ended with dead chunks (see ttg dead "
+               "JOB), 0 if every chunk is done");
   return [a](const Context& ctx) -> int {
     if (auto st = check_job_name(ctx.settings, a->job); !st) {
       return report(ctx, "status", st.error());
@@ -132,23 +150,35 @@ Handler setup_status(CLI::App& app) {
     queue::JobStore store(*redis);
     std::string job_name = a->job.empty() ? ctx.settings.job : a->job;
     if (a->watch) install_stop_handlers();
+    // On a terminal (and not --json), --watch redraws one view in place.
+    const std::optional<util::TerminalSize> terminal =
+        a->watch && !a->json ? util::terminal_size(STDOUT_FILENO) : std::nullopt;
+    Redraw redraw(ctx.out);
+    std::vector<std::string> last_frame;
+    std::map<std::string, std::string> last_key;  // job -> change_key() last printed
     // While watching, a Redis that is restarting or unreachable is waited
-    // for (one line on stderr per outage); other errors end the command.
+    // for (one line per outage); other errors end the command.
     bool outage = false;
     auto rides_out = [&](const Error& e) {
       bool transient =
           e.code == ErrorCode::kConnection || e.code == ErrorCode::kTimeout ||
           (e.code == ErrorCode::kRedisReply && e.message.find("LOADING") != std::string::npos);
       if (!a->watch || !transient) return false;
-      if (!outage) ctx.err << "ttg status: " << e.message << "; still watching\n";
+      if (!outage) {
+        if (terminal) {
+          auto frame = last_frame;
+          frame.push_back("Redis: " + e.message + "; still watching");
+          redraw.draw(frame, *terminal);
+        } else {
+          ctx.err << "ttg status: " << e.message << "; still watching\n";
+        }
+      }
       outage = true;
       return true;
     };
     for (;;) {
       std::vector<std::string> names;
-      nlohmann::json arr = nlohmann::json::array();
       std::vector<queue::JobStatus> states;
-      bool all_ended = true;
       bool failed = false;
       if (job_name.empty()) {
         auto all = store.list();
@@ -168,29 +198,76 @@ Handler setup_status(CLI::App& app) {
         }
         states.push_back(std::move(*s));
       }
+      // What a terminal frame adds: chunks in flight and the workers.
+      std::vector<report::WatchData> extra(states.size());
+      if (!failed && terminal) {
+        auto workers = store.workers();
+        if (!workers && !rides_out(workers.error())) return report(ctx, "status", workers.error());
+        failed = !workers;
+        for (size_t i = 0; i < states.size() && !failed; ++i) {
+          auto chunks = store.in_flight_chunks(states[i].name, states[i].total_chunks, 200);
+          if (!chunks && !rides_out(chunks.error())) {
+            return report(ctx, "status", chunks.error());
+          }
+          failed = !chunks;
+          if (chunks) extra[i] = {std::move(*chunks), *workers};
+        }
+      }
       if (!failed) {
-        if (outage) ctx.err << "ttg status: Redis is back\n";
+        if (outage && !terminal) ctx.err << "ttg status: Redis is back\n";
         outage = false;
-        for (const auto& s : states) {
-          all_ended =
-              all_ended && (s.state == JobState::kComplete || s.state == JobState::kCancelled);
+        bool all_ended = true;
+        bool any_dead = false;
+        nlohmann::json arr = nlohmann::json::array();
+        std::vector<std::string> frame;
+        const int64_t now = unix_ms();
+        for (size_t i = 0; i < states.size(); ++i) {
+          const auto& s = states[i];
+          all_ended = all_ended && ended(s);
+          any_dead = any_dead || ended_with_dead(s);
+          if (terminal) {
+            if (!frame.empty()) frame.push_back("");
+            for (auto& line : report::watch_frame(s, extra[i], now, terminal->columns)) {
+              frame.push_back(std::move(line));
+            }
+            continue;
+          }
+          if (a->watch) {
+            // Piped: one line (or JSON object) per change.
+            std::string key = report::change_key(s);
+            if (last_key[s.name] == key) continue;
+            last_key[s.name] = key;
+            if (a->json) {
+              ctx.out << to_json(s).dump() << "\n";
+            } else {
+              ctx.out << report::change_line(s, now) << "\n";
+            }
+            continue;
+          }
           if (a->json) {
             arr.push_back(to_json(s));
           } else {
             print_text(ctx.out, s);
           }
         }
-        if (a->json) ctx.out << (job_name.empty() ? arr.dump() : arr[0].dump()) << "\n";
-        if (names.empty() && !a->json) ctx.out << "no jobs\n";
+        if (terminal) {
+          if (names.empty()) frame.push_back("no jobs");
+          redraw.draw(frame, *terminal);
+          last_frame = frame;
+        } else if (!a->watch) {
+          if (a->json) ctx.out << (job_name.empty() ? arr.dump() : arr[0].dump()) << "\n";
+          if (names.empty() && !a->json) ctx.out << "no jobs\n";
+        }
         ctx.out.flush();
-        if (!a->watch || all_ended || stop_requested().load()) return kExitOk;
+        if (!a->watch || stop_requested().load()) return kExitOk;
+        // Scripts that wait for a job can tell a job with dead chunks.
+        if (all_ended && !names.empty()) return any_dead ? kExitFailure : kExitOk;
       }
       auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       while (std::chrono::steady_clock::now() < until && !stop_requested().load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       if (stop_requested().load()) return kExitOk;
-      if (!a->json && !failed) ctx.out << "\n";
     }
   };
 }

@@ -50,7 +50,7 @@ constexpr Grant kGrants[] = {
     // Scripts: loaded once, run by SHA1.
     {"script|load", kW | kS},
     {"evalsha", kW | kS},
-    {"time", kW | kS},  // scripts: now_ms(); the liveness check's clock
+    {"time", kW | kS | kM},  // scripts: now_ms(); the liveness check's clock; heartbeat ages
     // The worker registry (docs/PROTOCOL.md, "Liveness"): a worker registers
     // the id of its connection and the server's run id, and asks which of
     // the next workers' connections are open. CLIENT LIST shows those

@@ -692,6 +692,38 @@ Result<std::vector<JobStore::InFlightChunk>> JobStore::in_flight_chunks(
   return out;
 }
 
+Result<std::vector<JobStore::RegisteredWorker>> JobStore::workers() {
+  TTG_TRY_ASSIGN(auto r, client_.pipeline(
+                             {{"HGETALL", kWorkerInfoKey}, {"HGETALL", kHeartbeatsKey}, {"TIME"}}));
+  for (const auto& reply : r) {
+    if (reply.is_error()) return tl::unexpected(redis::classify_error_reply(reply.str()));
+  }
+  const int64_t now_ms = r[2].size() == 2 ? util::parse_int(r[2][0].str()).value_or(0) * 1000 +
+                                                util::parse_int(r[2][1].str()).value_or(0) / 1000
+                                          : 0;
+  std::map<std::string, int64_t> beats;
+  for (auto& [name, at] : field_pairs(r[1])) beats[name] = util::parse_int(at).value_or(0);
+  std::vector<RegisteredWorker> out;
+  for (auto& [name, text] : field_pairs(r[0])) {
+    RegisteredWorker w;
+    w.name = name;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_object()) {
+      w.host = j.value("host", "");
+      w.pid = j.value("pid", int64_t{0});
+      w.slots = j.value("slots", 0);
+      w.job = j.value("job", "");
+    }
+    auto beat = beats.find(name);
+    if (beat != beats.end() && now_ms > 0)
+      w.heartbeat_age_ms = std::max<int64_t>(0, now_ms - beat->second);
+    out.push_back(std::move(w));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RegisteredWorker& a, const RegisteredWorker& b) { return a.name < b.name; });
+  return out;
+}
+
 Result<std::vector<ResultRecord>> JobStore::dead_letters(const std::string& name) {
   JobKeys k(name);
   TTG_TRY_ASSIGN(Reply all, client_.command({"XRANGE", k.dead, "-", "+"}));

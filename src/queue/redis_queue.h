@@ -117,6 +117,19 @@ class JobStore {
   // that name no chunk of it are left out).
   [[nodiscard]] Result<std::vector<InFlightChunk>> in_flight_chunks(
       const std::string& name, int64_t total_chunks, int count, const std::string& consumer = "");
+  // A worker in the registry (docs/PROTOCOL.md, "Liveness"), as it
+  // described itself, and how long ago it last beat (Redis's clock; -1 when
+  // it has no heartbeat yet).
+  struct RegisteredWorker {
+    std::string name, host;
+    int64_t pid = 0;
+    int slots = 0;
+    std::string job;  // empty: it serves every job
+    int64_t heartbeat_age_ms = -1;
+  };
+  // Every registered worker, by name.
+  [[nodiscard]] Result<std::vector<RegisteredWorker>> workers();
+
   // Marks the job cancelled: workers stop claiming and computing it. A
   // finished job is left as it is (kWasComplete, kWasCancelled).
   [[nodiscard]] Result<CancelOutcome> cancel(const std::string& name);
