@@ -12,11 +12,12 @@ namespace ttg::queue::scripts {
 namespace {
 
 // Shared helpers of the job scripts. KEYS are JobKeys::all(): meta tasks
-// results dead done attempts errors handoff gaps refused events.
+// results dead done attempts errors handoff gaps refused events dead_ids.
 constexpr const char* kJobPrelude = R"lua(
 local K = {meta = KEYS[1], tasks = KEYS[2], results = KEYS[3], dead = KEYS[4], done = KEYS[5],
            attempts = KEYS[6], errors = KEYS[7], handoff = KEYS[8], gaps = KEYS[9],
-           refused = KEYS[10], events = KEYS[11]}
+           refused = KEYS[10], events = KEYS[11], dead_ids = KEYS[12]}
+local NJOBKEYS = 12
 local GROUP = 'ttg-workers'
 local HANDED = 'ttg:handed-back'
 
@@ -84,11 +85,12 @@ end
 -- Records chunk c (or a malformed entry when c is nil) as dead and acks it.
 local function bury(id, c, reason, err, attempts, worker)
   redis.call('XACK', K.tasks, GROUP, id)
-  redis.call('XADD', K.dead, '*', 'chunk_id', cstr(c), 'reason', reason, 'last_error', err,
-             'attempts', tostring(attempts), 'worker_id', worker, 'at', now_ms(),
-             'entry_id', id)
+  local dead_id = redis.call('XADD', K.dead, '*', 'chunk_id', cstr(c), 'reason', reason,
+                             'last_error', err, 'attempts', tostring(attempts), 'worker_id',
+                             worker, 'at', now_ms(), 'entry_id', id)
   if c ~= nil and redis.call('GETBIT', K.done, c) == 0 then
     redis.call('SETBIT', K.done, c, 1)
+    redis.call('HSET', K.dead_ids, c, dead_id)
     redis.call('HINCRBY', K.meta, 'dead', 1)
     check_complete()
   else
@@ -502,13 +504,16 @@ local v = redis.call('HMGET', K.meta, 'state', 'retain_ms', 'expires_ms')
 if not v[1] then return 'gone' end
 if v[1] ~= 'complete' and v[1] ~= 'cancelled' then return v[1] end
 if v[3] then return v[1] end
--- Every chunk of a complete job is acknowledged: its entries are dead weight.
-if v[1] == 'complete' then redis.call('XTRIM', K.tasks, 'MAXLEN', 0) end
+-- Every chunk of a complete job is acknowledged: its entries are dead weight,
+-- unless some chunk is dead: retry needs its entry.
+if v[1] == 'complete' and tonumber(redis.call('HGET', K.meta, 'dead') or '0') == 0 then
+  redis.call('XTRIM', K.tasks, 'MAXLEN', 0)
+end
 local retain = tonumber(v[2] or '0')
 if retain > 0 then
   redis.call('HSET', K.meta, 'expires_ms', now_ms() + retain)
-  for _, key in ipairs(KEYS) do
-    if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, retain) end
+  for i = 1, NJOBKEYS do
+    if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], retain) end
   end
 else
   redis.call('HSET', K.meta, 'expires_ms', 0)

@@ -84,8 +84,9 @@ Call retire(const std::string& job, const std::string& consumer);
 // Cancels the job unless finished. Reply: "cancelled" (now), "complete" or
 // "was_cancelled" (left as it was); NOJOB when the job does not exist.
 Call cancel(const std::string& job);
-// For a finished job: trims a complete job's tasks stream and sets every key
-// to expire after the job's retain_ms. Reply: the job's state, or "gone".
+// For a finished job: trims a complete job's tasks stream (unless some chunk
+// is dead: retry needs its entry) and sets every key to expire after the
+// job's retain_ms. Reply: the job's state, or "gone".
 Call finalize(const std::string& job);
 
 // A silence of every worker longer than this may have closed connections
