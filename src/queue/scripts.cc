@@ -220,6 +220,8 @@ local function consider(id, fields, handoff)
   local from, why = '', ''
   if handoff then from, why = string.match(handoff, '^(.-)\t(.*)$') end
   from, why = from or '', why or ''
+  -- A chunk put back by retry starts afresh, as a new one: no takeover.
+  if why == 'retry' then from, why = '', '' end
   local a = redis.call('HINCRBY', K.attempts, c, 1)
   if a > max then
     redis.call('HSET', K.attempts, c, max)
@@ -523,6 +525,81 @@ return v[1]
   return s;
 }
 
+// KEYS: the job's, then ttg:active. ARGV: run, job, chunk...
+const redis::Script& script_retry() {
+  static const redis::Script s(job_script(R"lua(
+local ACTIVE = KEYS[NJOBKEYS + 1]
+local state, err = incarnation(ARGV[1])
+if not state then return err end
+local total = total_chunks()
+local out, retried, reopened = {}, 0, 0
+for i = 3, #ARGV do
+  local c = tonumber(ARGV[i])
+  local why = nil
+  local dead_id = nil
+  if c == nil or c ~= math.floor(c) or c < 0 or c >= total then
+    why = 'no_such_chunk'
+  elseif state == 'cancelled' then
+    why = 'cancelled'
+  elseif redis.call('GETBIT', K.done, c) == 0 then
+    why = 'not_dead'
+  else
+    dead_id = redis.call('HGET', K.dead_ids, c)
+    if not dead_id then
+      why = 'done'
+    else
+      local d = redis.call('XRANGE', K.dead, dead_id, dead_id)
+      if #d == 0 then
+        why = 'no_dead_entry'
+      else
+        local f = d[1][2]
+        for j = 1, #f, 2 do
+          if f[j] == 'reason' and f[j + 1] == 'malformed' then why = 'malformed' end
+        end
+        if why == nil and not exists(entry_of(c)) then why = 'deleted' end
+      end
+    end
+  end
+  if why then
+    out[#out + 1] = why
+  else
+    local id = entry_of(c)
+    -- FORCE: the entry was acknowledged when it died, so it is pending
+    -- nowhere; this makes it pending in the handed-back consumer, where the
+    -- next claim of any worker takes it.
+    redis.call('XCLAIM', K.tasks, GROUP, HANDED, 0, id, 'FORCE', 'JUSTID')
+    redis.call('HSET', K.handoff, id, '\tretry')
+    redis.call('SETBIT', K.done, c, 0)
+    redis.call('HDEL', K.attempts, c)
+    redis.call('HDEL', K.errors, c)
+    redis.call('XDEL', K.dead, dead_id)
+    redis.call('HDEL', K.dead_ids, c)
+    event('type', 'retried', 'chunk', cstr(c))
+    retried = retried + 1
+    out[#out + 1] = 'retried'
+  end
+end
+if retried > 0 then
+  redis.call('HINCRBY', K.meta, 'dead', -retried)
+  redis.call('HINCRBY', K.meta, 'retried', retried)
+  if state == 'complete' then
+    -- Running again: no expiry, and the sweeper finalizes it again when it
+    -- completes; workers find it in the active list.
+    local again = 'pending'
+    if redis.call('HEXISTS', K.meta, 'first_claim_ms') == 1 then again = 'running' end
+    redis.call('HSET', K.meta, 'state', again)
+    redis.call('HDEL', K.meta, 'finished_ms', 'expires_ms')
+    for j = 1, NJOBKEYS do redis.call('PERSIST', KEYS[j]) end
+    redis.call('SADD', ACTIVE, ARGV[2])
+    event('type', 'reopened', 'chunks', tostring(retried))
+    reopened = 1
+  end
+end
+return {reopened, out}
+)lua"));
+  return s;
+}
+
 // KEYS: workers heartbeats info ring sweep-state. ARGV: consumer client_id
 // server info lease_gap conn_gap lease_grace conn_grace.
 const redis::Script& script_heartbeat() {
@@ -693,6 +770,13 @@ Call retire(const std::string& job, const std::string& consumer) {
 Call cancel(const std::string& job) { return job_call(script_cancel(), job, {}); }
 
 Call finalize(const std::string& job) { return job_call(script_finalize(), job, {}); }
+
+Call retry(const JobRef& job, const std::vector<int64_t>& chunks) {
+  Call call = job_call(script_retry(), job.name, {job.run, job.name});
+  call.keys.push_back(kActiveKey);
+  for (int64_t c : chunks) call.args.push_back(num(c));
+  return call;
+}
 
 Call heartbeat(const HeartbeatArgs& a) {
   // Gaps and graces (docs/PROTOCOL.md, "Clocks"): a silence longer than half
