@@ -44,6 +44,11 @@ Rates rates_of(const queue::JobStatus& s) {
   return r;
 }
 
+// A job that ended with chunks that have no result.
+bool ended_with_dead(const queue::JobStatus& s) {
+  return (s.state == JobState::kComplete || s.state == JobState::kCancelled) && s.dead > 0;
+}
+
 nlohmann::json to_json(const queue::JobStatus& s) {
   Rates r = rates_of(s);
   nlohmann::json in_flight = nlohmann::json::object();
@@ -59,6 +64,8 @@ nlohmann::json to_json(const queue::JobStatus& s) {
           {"total_params", s.spec.total_params},
           {"done", s.done},
           {"dead", s.dead},
+          {"complete_with_dead_chunks", s.state == JobState::kComplete && s.dead > 0},
+          {"dead_retried", s.retried},
           {"in_flight", in_flight},
           {"takeovers", s.takeovers},
           {"duplicates_suppressed", s.duplicates},
@@ -86,8 +93,13 @@ void print_text(std::ostream& out, const queue::JobStatus& s) {
   Rates r = rates_of(s);
   int64_t in_flight = 0;
   for (auto& [w, n] : s.in_flight) in_flight += n;
-  out << "job " << s.name << ": " << job_state_name(s.state) << " (kernel " << s.spec.kernel
-      << ")\n";
+  out << "job " << s.name << ": " << job_state_name(s.state);
+  if (s.state == JobState::kComplete && s.dead > 0) {
+    out << " with " << s.dead << (s.dead == 1 ? " dead chunk" : " dead chunks");
+  }
+  out << " (kernel " << s.spec.kernel << ")";
+  if (ended_with_dead(s)) out << ": see ttg dead " << s.name;
+  out << "\n";
   out << "  chunks      " << s.done << "/" << s.total_chunks << " done, " << s.dead << " dead, "
       << in_flight << " in flight\n";
   out << "  rate        " << fmt_double(r.chunks_per_s) << " chunks/s, "
@@ -97,6 +109,7 @@ void print_text(std::ostream& out, const queue::JobStatus& s) {
   out << "  takeovers   " << s.takeovers << ", duplicates suppressed " << s.duplicates
       << ", retries " << s.retries << ", handed back " << s.released;
   if (s.malformed > 0) out << ", malformed entries " << s.malformed;
+  if (s.retried > 0) out << ", dead chunks retried " << s.retried;
   out << "\n";
   if (!s.in_flight.empty()) {
     out << "  workers    ";
@@ -122,7 +135,9 @@ Handler setup_status(CLI::App& app) {
   auto a = std::make_shared<StatusArgs>();
   app.add_option("job", a->job, "The job (default: every job)");
   app.add_flag("--json", a->json, "Print JSON");
-  app.add_flag("--watch", a->watch, "Print again every second until the job ends (Ctrl-C stops)");
+  app.add_flag("--watch", a->watch,
+               "Print again every second until the job ends (Ctrl-C stops); exit 1 if it ended "
+               "with dead chunks (see ttg dead JOB), 0 if every chunk is done");
   return [a](const Context& ctx) -> int {
     if (auto st = check_job_name(ctx.settings, a->job); !st) {
       return report(ctx, "status", st.error());
@@ -149,6 +164,7 @@ Handler setup_status(CLI::App& app) {
       nlohmann::json arr = nlohmann::json::array();
       std::vector<queue::JobStatus> states;
       bool all_ended = true;
+      bool any_dead = false;
       bool failed = false;
       if (job_name.empty()) {
         auto all = store.list();
@@ -174,6 +190,7 @@ Handler setup_status(CLI::App& app) {
         for (const auto& s : states) {
           all_ended =
               all_ended && (s.state == JobState::kComplete || s.state == JobState::kCancelled);
+          any_dead = any_dead || ended_with_dead(s);
           if (a->json) {
             arr.push_back(to_json(s));
           } else {
@@ -183,7 +200,9 @@ Handler setup_status(CLI::App& app) {
         if (a->json) ctx.out << (job_name.empty() ? arr.dump() : arr[0].dump()) << "\n";
         if (names.empty() && !a->json) ctx.out << "no jobs\n";
         ctx.out.flush();
-        if (!a->watch || all_ended || stop_requested().load()) return kExitOk;
+        if (!a->watch || stop_requested().load()) return kExitOk;
+        // Scripts that wait for a job can tell a job with dead chunks.
+        if (all_ended) return any_dead ? kExitFailure : kExitOk;
       }
       auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       while (std::chrono::steady_clock::now() < until && !stop_requested().load()) {

@@ -28,7 +28,7 @@ const std::vector<Subcommand>& subcommands() {
       {"status", "Show a job's progress: done/total, rate, ETA, takeovers, duplicates",
        with_redis_flags({"job"}), setup_status,
        "ttg status sweep1\n"
-       "ttg status sweep1 --watch  # again every second until the job ends"},
+       "ttg status sweep1 --watch  # every second until the job ends; exit 1 if chunks died"},
       {"jobs", "List every job", with_redis_flags(), setup_jobs,
        "ttg jobs\n"
        "ttg jobs --json --redis redis://10.0.0.5:6379"},
