@@ -47,6 +47,10 @@ Handler setup_results(CLI::App& app) {
                           ->type_name("A,B,...");
   app.add_option("-o,--output", a->output, "Write to FILE instead of standard output")
       ->type_name("FILE");
+  app.footer(
+      "A job with dead chunks has no rows for them: the rows it has are written, stderr says "
+      "how many chunks have none (see ttg dead JOB), and the exit code is still 0.\n\n" +
+      app.get_footer());
   return [a](const Context& ctx) -> int {
     if (auto st = check_job_name(ctx.settings, a->job); !st) {
       return report(ctx, "results", st.error());
@@ -88,6 +92,10 @@ Handler setup_results(CLI::App& app) {
       if (a->output.empty() && util::reader_gone(STDOUT_FILENO)) return kExitOk;
       return report(ctx, "results",
                     written.error().with_context(a->output.empty() ? "stdout" : a->output));
+    }
+    if (status->dead > 0) {
+      ctx.err << "ttg results: " << status->dead << " of " << status->total_chunks
+              << " chunks have no result (dead): see ttg dead " << a->job << "\n";
     }
     return kExitOk;
   };

@@ -49,6 +49,8 @@ nlohmann::json to_json(const queue::JobStatus& s) {
           {"total_params", s.spec.total_params},
           {"done", s.done},
           {"dead", s.dead},
+          {"complete_with_dead_chunks", s.state == JobState::kComplete && s.dead > 0},
+          {"dead_retried", s.retried},
           {"in_flight", in_flight},
           {"takeovers", s.takeovers},
           {"duplicates_suppressed", s.duplicates},
@@ -76,8 +78,13 @@ void print_text(std::ostream& out, const queue::JobStatus& s) {
   Rates r = rates_of(s);
   int64_t in_flight = 0;
   for (auto& [w, n] : s.in_flight) in_flight += n;
-  out << "job " << s.name << ": " << job_state_name(s.state) << " (kernel " << s.spec.kernel
-      << ")\n";
+  out << "job " << s.name << ": " << job_state_name(s.state);
+  if (s.state == JobState::kComplete && s.dead > 0) {
+    out << " with " << s.dead << (s.dead == 1 ? " dead chunk" : " dead chunks");
+  }
+  out << " (kernel " << s.spec.kernel << ")";
+  if (ended_with_dead(s)) out << ": see ttg dead " << s.name;
+  out << "\n";
   out << "  chunks      " << s.done << "/" << s.total_chunks << " done, " << s.dead << " dead, "
       << in_flight << " in flight\n";
   out << "  rate        " << fmt_double(r.chunks_per_s) << " chunks/s, "
@@ -87,6 +94,7 @@ void print_text(std::ostream& out, const queue::JobStatus& s) {
   out << "  takeovers   " << s.takeovers << ", duplicates suppressed " << s.duplicates
       << ", retries " << s.retries << ", handed back " << s.released;
   if (s.malformed > 0) out << ", malformed entries " << s.malformed;
+  if (s.retried > 0) out << ", dead chunks retried " << s.retried;
   out << "\n";
   if (!s.in_flight.empty()) {
     out << "  workers    ";

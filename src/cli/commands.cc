@@ -28,7 +28,7 @@ const std::vector<Subcommand>& subcommands() {
       {"status", "Show a job's progress: done/total, rate, ETA, takeovers, duplicates",
        with_redis_flags({"job"}), setup_status,
        "ttg status sweep1\n"
-       "ttg status sweep1 --watch  # again every second until the job ends"},
+       "ttg status sweep1 --watch  # every second until the job ends; exit 1 if chunks died"},
       {"jobs", "List every job", with_redis_flags(), setup_jobs,
        "ttg jobs\n"
        "ttg jobs --json --redis redis://10.0.0.5:6379"},
@@ -36,6 +36,14 @@ const std::vector<Subcommand>& subcommands() {
        with_redis_flags(), setup_results,
        "ttg results sweep1 -o sweep1.csv             # CSV for pandas, R or a spreadsheet\n"
        "ttg results sir --columns beta,gamma,r0 --format jsonl"},
+      {"dead", "List a job's dead chunks: why each died, its attempts and last error",
+       with_redis_flags(), setup_dead,
+       "ttg dead sweep1         # a table, then how to run them again\n"
+       "ttg dead sweep1 --json  # every field, whole errors included"},
+      {"retry", "Run a job's dead chunks again, each once, with fresh attempts", with_redis_flags(),
+       setup_retry,
+       "ttg retry sweep1 --all          # every dead chunk; then start workers\n"
+       "ttg retry sweep1 --chunks 3,5-7"},
       {"verify",
        "Check a job's results: one per chunk, none missing, each equal to a recomputation",
        with_redis_flags(), setup_verify, "ttg verify sweep1"},
@@ -53,8 +61,11 @@ const std::vector<Subcommand>& subcommands() {
        setup_kernels,
        "ttg kernels\n"
        "ttg kernels --kernel-lib ./libmine.so --json  # a plugin's kernels too"},
-      {"acl", "Print least-privilege Redis ACL users for the worker, submitter, monitor, keda",
-       {}, setup_acl, "ttg acl --role worker --password-file worker.pw"},
+      {"acl",
+       "Print least-privilege Redis ACL users for the worker, submitter, monitor, keda",
+       {},
+       setup_acl,
+       "ttg acl --role worker --password-file worker.pw"},
       {"config", "Print the effective settings and where each one came from", all_setting_flags(),
        setup_config,
        "ttg config\n"

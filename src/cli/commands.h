@@ -79,6 +79,8 @@ Handler setup_status(CLI::App& app);
 Handler setup_jobs(CLI::App& app);
 Handler setup_results(CLI::App& app);
 Handler setup_verify(CLI::App& app);
+Handler setup_dead(CLI::App& app);
+Handler setup_retry(CLI::App& app);
 Handler setup_cancel(CLI::App& app);
 Handler setup_kernels(CLI::App& app);
 Handler setup_demo(CLI::App& app);

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <random>
 
+#include "util/strings.h"
+
 namespace ttg {
 
 void JobSpec::set_space(ParamSpace s) {
@@ -255,5 +257,59 @@ std::string iso8601(int64_t ms) {
 }
 
 std::string iso8601_now() { return iso8601(unix_ms()); }
+
+Result<std::vector<int64_t>> parse_chunk_list(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "'" + util::clip(text, 60) + "' is not a list of chunks such as 3,5-7: " + why);
+  };
+  std::vector<int64_t> out;
+  if (util::trim(text).empty()) return bad("it is empty");
+  for (const auto& raw : util::split(text, ',')) {
+    const std::string part(util::trim(raw));
+    if (part.empty()) return bad("an empty part (two commas, or one at an end)");
+    auto dash = part.find('-', 1);
+    int64_t from = 0, to = 0;
+    if (dash == std::string::npos) {
+      auto v = util::parse_int(part);
+      if (!v || *v < 0) return bad("'" + util::clip(part, 30) + "' is not a chunk number");
+      from = to = *v;
+    } else {
+      auto a = util::parse_int(util::trim(std::string_view(part).substr(0, dash)));
+      auto b = util::parse_int(util::trim(std::string_view(part).substr(dash + 1)));
+      if (!a || !b || *a < 0 || *b < 0) {
+        return bad("'" + util::clip(part, 30) + "' is not a range of chunks such as 5-7");
+      }
+      if (*b < *a) return bad("the range '" + part + "' ends before it starts");
+      from = *a;
+      to = *b;
+    }
+    if (to - from >= kMaxChunkList - static_cast<int64_t>(out.size())) {
+      return bad("more than " + std::to_string(kMaxChunkList) + " chunks");
+    }
+    for (int64_t c = from; c <= to; ++c) out.push_back(c);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string format_chunk_list(const std::vector<int64_t>& chunks, std::string_view separator) {
+  std::string out;
+  for (size_t i = 0; i < chunks.size();) {
+    size_t j = i;
+    while (j + 1 < chunks.size() && chunks[j + 1] == chunks[j] + 1) ++j;
+    if (!out.empty()) out += separator;
+    if (j - i >= 2) {
+      out += std::to_string(chunks[i]) + "-" + std::to_string(chunks[j]);
+    } else {
+      out += std::to_string(chunks[i]);
+      if (j > i) out += std::string(separator) + std::to_string(chunks[j]);
+    }
+    i = j + 1;
+  }
+  return out;
+}
 
 }  // namespace ttg

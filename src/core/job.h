@@ -108,4 +108,18 @@ std::vector<std::string> spec_differences(const JobSpec& stored, const JobSpec& 
 // Milliseconds since the Unix epoch.
 int64_t unix_ms();
 
+// The most chunks a list of chunks (parse_chunk_list) may name.
+inline constexpr int64_t kMaxChunkList = 1'000'000;
+// Parses a list of chunk numbers such as "3,5-7" (chunks 3, 5, 6, 7):
+// comma-separated numbers and inclusive ranges A-B, spaces around them
+// allowed. Returns them ascending, each once. kInvalidArgument, with a
+// message naming the part that is wrong, for an empty list or part, a part
+// that is not a number or range, a negative number, a range whose end is
+// below its start, or more than kMaxChunkList chunks.
+[[nodiscard]] Result<std::vector<int64_t>> parse_chunk_list(std::string_view text);
+// `chunks` (ascending) as parse_chunk_list() reads them: runs of three or
+// more as ranges, "3, 5-7, 9" (with `separator` ","; "3,5-7,9").
+std::string format_chunk_list(const std::vector<int64_t>& chunks,
+                              std::string_view separator = ", ");
+
 }  // namespace ttg

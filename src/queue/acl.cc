@@ -65,7 +65,7 @@ constexpr Grant kGrants[] = {
     {"zrem", kW | kS},         // leaving; submit --force, cleanup
     // The active jobs ttg:active (a set).
     {"smembers", kW},
-    {"sadd", kS},
+    {"sadd", kS},       // submit; retry: a complete job is active again
     {"srem", kW | kS},  // the sweeper drops finished jobs; --force, cleanup
     // The sweeper role (a string that expires).
     {"get", kW},
@@ -77,10 +77,11 @@ constexpr Grant kGrants[] = {
     {"hmget", kW | kS | kM},
     {"hgetall", kS | kM},  // status
     {"hset", kW | kS},
-    {"hsetnx", kW},   // claim: first_claim_ms
-    {"hdel", kW},     // handoff; leaving the registry
-    {"hlen", kW},     // the last worker to leave clears the registry's state
-    {"hexists", kS},  // finish_submit
+    {"hsetnx", kW},     // claim: first_claim_ms
+    {"hdel", kW | kS},  // handoff; leaving the registry; retry: a chunk's attempts
+    {"hkeys", kS},      // retry --all: the dead chunks
+    {"hlen", kW},       // the last worker to leave clears the registry's state
+    {"hexists", kS},    // finish_submit
     {"hincrby", kW | kS},
     {"exists", kW | kS | kM},
     // The done bitmap.
@@ -101,6 +102,7 @@ constexpr Grant kGrants[] = {
     {"xrange", kW | kS | kM},  // scripts: does an entry exist; results, events
     {"xrevrange", kS},         // submit: resume a cut-short submission
     {"xtrim", kW},             // finalize: a complete job's tasks
+    {"xdel", kS},              // retry: the dead-letter entry of a chunk put back
     {"xgroup|create", kS},
     {"xgroup|delconsumer", kW | kS},  // retire
     {"xinfo|consumers", kS},          // recover
@@ -108,6 +110,7 @@ constexpr Grant kGrants[] = {
     // Expiry of a finished job's keys (finalize; a leaving sweeper's role),
     // deleting keys (submit --force, cleanup).
     {"pexpire", kW},
+    {"persist", kS},  // retry: a complete job runs again
     {"del", kS},
     {"unlink", kS},
     {"scan", kS},  // cleanup --all: finds the ttg: keys
@@ -148,9 +151,9 @@ std::string_view role_help(Role role) {
     case Role::kWorker:
       return "ttg worker: claim, compute, commit";
     case Role::kSubmitter:
-      return "ttg submit, cancel, cleanup, recover (and what monitor may do)";
+      return "ttg submit, cancel, retry, cleanup, recover (and what monitor may do)";
     case Role::kMonitor:
-      return "ttg status, jobs, results: read only";
+      return "ttg status, jobs, results, dead: read only";
     case Role::kKeda:
       return "KEDA's redis-streams scaler: XPENDING, XLEN, XINFO GROUPS, INFO; read only";
   }

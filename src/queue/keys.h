@@ -47,13 +47,18 @@ struct JobKeys {
         handoff(base + "handoff"),
         gaps(base + "gaps"),
         refused(base + "refused"),
-        events(base + "events") {}
+        events(base + "events"),
+        dead_ids(base + "dead_ids") {}
 
   std::string base;
   std::string meta, tasks, results, dead, done, attempts, errors, handoff, gaps, refused, events;
+  // Chunk -> ID of its entry in `dead`, for each chunk that is dead now
+  // (what `ttg retry` looks up).
+  std::string dead_ids;
 
   std::vector<std::string> all() const {
-    return {meta, tasks, results, dead, done, attempts, errors, handoff, gaps, refused, events};
+    return {meta,   tasks,   results, dead,    done,   attempts,
+            errors, handoff, gaps,    refused, events, dead_ids};
   }
 };
 

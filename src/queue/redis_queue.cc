@@ -628,6 +628,7 @@ Result<JobStatus> JobStore::status(const std::string& name) {
   s.retries = field_int(m, "retries");
   s.released = field_int(m, "released");
   s.malformed = field_int(m, "malformed");
+  s.retried = field_int(m, "retried");
   s.created_ms = field_int(m, "created_ms");
   s.first_claim_ms = field_int(m, "first_claim_ms");
   s.finished_ms = field_int(m, "finished_ms");
@@ -728,6 +729,83 @@ Result<std::vector<ResultRecord>> JobStore::dead_letters(const std::string& name
   JobKeys k(name);
   TTG_TRY_ASSIGN(Reply all, client_.command({"XRANGE", k.dead, "-", "+"}));
   return records(all);
+}
+
+std::string_view retry_refusal_text(RetryRefusal why) {
+  switch (why) {
+    case RetryRefusal::kNoSuchChunk:
+      return "no such chunk";
+    case RetryRefusal::kCancelled:
+      return "the job is cancelled";
+    case RetryRefusal::kNotDead:
+      return "not dead (queued or being computed)";
+    case RetryRefusal::kDone:
+      return "not dead (it has a result)";
+    case RetryRefusal::kNoDeadEntry:
+      return "its dead-letter entry was deleted";
+    case RetryRefusal::kMalformed:
+      return "its entry is malformed: it would be dead again";
+    case RetryRefusal::kDeleted:
+      return "its entry was deleted from the stream: nothing to compute";
+  }
+  return "";
+}
+
+Result<RetryReport> JobStore::retry(const std::string& name,
+                                    const std::optional<std::vector<int64_t>>& chunks) {
+  TTG_TRY(validate_job_name(name));
+  JobKeys k(name);
+  TTG_TRY_ASSIGN(Reply run, client_.command({"HGET", k.meta, "run"}));
+  if (run.is_nil()) return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
+  std::vector<int64_t> wanted;
+  if (chunks) {
+    wanted = *chunks;
+  } else {
+    TTG_TRY_ASSIGN(Reply dead, client_.command({"HKEYS", k.dead_ids}));
+    for (const auto& c : dead.elements()) {
+      if (auto v = util::parse_int(c.str())) wanted.push_back(*v);
+    }
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  static const std::map<std::string, RetryRefusal> kReasons = {
+      {"no_such_chunk", RetryRefusal::kNoSuchChunk},
+      {"cancelled", RetryRefusal::kCancelled},
+      {"not_dead", RetryRefusal::kNotDead},
+      {"done", RetryRefusal::kDone},
+      {"no_dead_entry", RetryRefusal::kNoDeadEntry},
+      {"malformed", RetryRefusal::kMalformed},
+      {"deleted", RetryRefusal::kDeleted}};
+  RetryReport report;
+  const JobRef ref{name, run.str()};
+  constexpr size_t kPerCall = 1000;
+  for (size_t i = 0; i < wanted.size(); i += kPerCall) {
+    std::vector<int64_t> part(
+        wanted.begin() + static_cast<std::ptrdiff_t>(i),
+        wanted.begin() + static_cast<std::ptrdiff_t>(std::min(wanted.size(), i + kPerCall)));
+    auto r = scripts::run(client_, scripts::retry(ref, part));
+    if (!r && r.error().code == ErrorCode::kNotFound) {
+      return make_error(ErrorCode::kNotFound, "job '" + name + "' does not exist");
+    }
+    if (!r) return tl::unexpected(r.error().with_context("retry"));
+    if (!r->is_array() || r->size() != 2 || !(*r)[1].is_array() || (*r)[1].size() != part.size()) {
+      return make_error(ErrorCode::kProtocol, "retry: unexpected reply " + r->debug_string());
+    }
+    if ((*r)[0].as_int().value_or(0) == 1) report.reopened = true;
+    for (size_t j = 0; j < part.size(); ++j) {
+      const std::string what = (*r)[1][j].str();
+      if (what == "retried") {
+        report.retried.push_back(part[j]);
+        continue;
+      }
+      auto it = kReasons.find(what);
+      if (it == kReasons.end()) {
+        return make_error(ErrorCode::kProtocol, "retry: unknown answer '" + what + "'");
+      }
+      report.refused.emplace_back(part[j], it->second);
+    }
+  }
+  return report;
 }
 
 Result<std::vector<ResultRecord>> JobStore::events(const std::string& name,

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,9 @@ struct JobStatus {
   std::string name;
   JobSpec spec;
   JobState state = JobState::kPending;
+  // `dead`: chunks dead now; `retried`: dead chunks put back by retry.
   int64_t total_chunks = 0, done = 0, dead = 0, duplicates = 0, takeovers = 0, retries = 0,
-          released = 0, malformed = 0;
+          released = 0, malformed = 0, retried = 0;
   int64_t created_ms = 0, first_claim_ms = 0, finished_ms = 0;
   // When a finished job's keys expire (ms, Redis's clock); 0 = not set.
   int64_t expires_ms = 0;
@@ -74,6 +76,26 @@ struct JobStatus {
 struct ResultRecord {
   std::string entry_id;
   std::map<std::string, std::string> fields;
+};
+
+// Why retry() did not put a chunk back.
+enum class RetryRefusal {
+  kNoSuchChunk,  // not a chunk of the job
+  kCancelled,    // the job is cancelled
+  kNotDead,      // queued or being computed
+  kDone,         // it has a result
+  kNoDeadEntry,  // its dead-letter entry was deleted (by someone else)
+  kMalformed,    // dead because its entry is malformed: it would be again
+  kDeleted,      // its task entry was deleted: there is nothing to compute
+};
+// For people: "not dead (queued or being computed)", ...
+std::string_view retry_refusal_text(RetryRefusal why);
+
+// What retry() did.
+struct RetryReport {
+  std::vector<int64_t> retried;                           // put back, ascending
+  std::vector<std::pair<int64_t, RetryRefusal>> refused;  // ascending
+  bool reopened = false;                                  // the job was complete and runs again
 };
 
 // Not thread-safe: one per thread.
@@ -102,8 +124,6 @@ class JobStore {
   [[nodiscard]] Result<std::vector<ResultRecord>> results_after(const std::string& name,
                                                                 const std::string& after,
                                                                 int count);
-  // Dead-letter entries, in order.
-  [[nodiscard]] Result<std::vector<ResultRecord>> dead_letters(const std::string& name);
   // A chunk in flight: in the pending list of `consumer` (kHandedBack: waiting
   // for a claim), idle for `idle_ms`, delivered `deliveries` times.
   struct InFlightChunk {
@@ -130,6 +150,20 @@ class JobStore {
   // Every registered worker, by name.
   [[nodiscard]] Result<std::vector<RegisteredWorker>> workers();
 
+  // Dead-letter entries, in order: the chunks dead now (retry deletes a
+  // chunk's entry when it puts the chunk back), and malformed entries that
+  // name no chunk. Empty for a job that does not exist: ask status() first.
+  [[nodiscard]] Result<std::vector<ResultRecord>> dead_letters(const std::string& name);
+  // Puts dead chunks back with fresh attempts, each exactly once: `chunks`,
+  // or with nullopt every chunk dead now. Workers claim them as new chunks
+  // (no takeover counted); a complete job runs again (state running, no
+  // expiry, back in ttg:active) and completes when they are done. Each
+  // chunk that cannot be retried is in `refused` with the reason; it and
+  // Redis are left as they were. Chunks go in calls of up to 1000, each
+  // atomic. kNotFound: no such job; kStale: the job was submitted again
+  // while this ran (that call wrote nothing). Both write nothing.
+  [[nodiscard]] Result<RetryReport> retry(const std::string& name,
+                                          const std::optional<std::vector<int64_t>>& chunks);
   // Marks the job cancelled: workers stop claiming and computing it. A
   // finished job is left as it is (kWasComplete, kWasCancelled).
   [[nodiscard]] Result<CancelOutcome> cancel(const std::string& name);

@@ -12,11 +12,12 @@ namespace ttg::queue::scripts {
 namespace {
 
 // Shared helpers of the job scripts. KEYS are JobKeys::all(): meta tasks
-// results dead done attempts errors handoff gaps refused events.
+// results dead done attempts errors handoff gaps refused events dead_ids.
 constexpr const char* kJobPrelude = R"lua(
 local K = {meta = KEYS[1], tasks = KEYS[2], results = KEYS[3], dead = KEYS[4], done = KEYS[5],
            attempts = KEYS[6], errors = KEYS[7], handoff = KEYS[8], gaps = KEYS[9],
-           refused = KEYS[10], events = KEYS[11]}
+           refused = KEYS[10], events = KEYS[11], dead_ids = KEYS[12]}
+local NJOBKEYS = 12
 local GROUP = 'ttg-workers'
 local HANDED = 'ttg:handed-back'
 
@@ -84,11 +85,12 @@ end
 -- Records chunk c (or a malformed entry when c is nil) as dead and acks it.
 local function bury(id, c, reason, err, attempts, worker)
   redis.call('XACK', K.tasks, GROUP, id)
-  redis.call('XADD', K.dead, '*', 'chunk_id', cstr(c), 'reason', reason, 'last_error', err,
-             'attempts', tostring(attempts), 'worker_id', worker, 'at', now_ms(),
-             'entry_id', id)
+  local dead_id = redis.call('XADD', K.dead, '*', 'chunk_id', cstr(c), 'reason', reason,
+                             'last_error', err, 'attempts', tostring(attempts), 'worker_id',
+                             worker, 'at', now_ms(), 'entry_id', id)
   if c ~= nil and redis.call('GETBIT', K.done, c) == 0 then
     redis.call('SETBIT', K.done, c, 1)
+    redis.call('HSET', K.dead_ids, c, dead_id)
     redis.call('HINCRBY', K.meta, 'dead', 1)
     check_complete()
   else
@@ -218,6 +220,8 @@ local function consider(id, fields, handoff)
   local from, why = '', ''
   if handoff then from, why = string.match(handoff, '^(.-)\t(.*)$') end
   from, why = from or '', why or ''
+  -- A chunk put back by retry starts afresh, as a new one: no takeover.
+  if why == 'retry' then from, why = '', '' end
   local a = redis.call('HINCRBY', K.attempts, c, 1)
   if a > max then
     redis.call('HSET', K.attempts, c, max)
@@ -502,18 +506,96 @@ local v = redis.call('HMGET', K.meta, 'state', 'retain_ms', 'expires_ms')
 if not v[1] then return 'gone' end
 if v[1] ~= 'complete' and v[1] ~= 'cancelled' then return v[1] end
 if v[3] then return v[1] end
--- Every chunk of a complete job is acknowledged: its entries are dead weight.
-if v[1] == 'complete' then redis.call('XTRIM', K.tasks, 'MAXLEN', 0) end
+-- Every chunk of a complete job is acknowledged: its entries are dead weight,
+-- unless some chunk is dead: retry needs its entry.
+if v[1] == 'complete' and tonumber(redis.call('HGET', K.meta, 'dead') or '0') == 0 then
+  redis.call('XTRIM', K.tasks, 'MAXLEN', 0)
+end
 local retain = tonumber(v[2] or '0')
 if retain > 0 then
   redis.call('HSET', K.meta, 'expires_ms', now_ms() + retain)
-  for _, key in ipairs(KEYS) do
-    if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, retain) end
+  for i = 1, NJOBKEYS do
+    if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], retain) end
   end
 else
   redis.call('HSET', K.meta, 'expires_ms', 0)
 end
 return v[1]
+)lua"));
+  return s;
+}
+
+// KEYS: the job's, then ttg:active. ARGV: run, job, chunk...
+const redis::Script& script_retry() {
+  static const redis::Script s(job_script(R"lua(
+local ACTIVE = KEYS[NJOBKEYS + 1]
+local state, err = incarnation(ARGV[1])
+if not state then return err end
+local total = total_chunks()
+local out, retried, reopened = {}, 0, 0
+for i = 3, #ARGV do
+  local c = tonumber(ARGV[i])
+  local why = nil
+  local dead_id = nil
+  if c == nil or c ~= math.floor(c) or c < 0 or c >= total then
+    why = 'no_such_chunk'
+  elseif state == 'cancelled' then
+    why = 'cancelled'
+  elseif redis.call('GETBIT', K.done, c) == 0 then
+    why = 'not_dead'
+  else
+    dead_id = redis.call('HGET', K.dead_ids, c)
+    if not dead_id then
+      why = 'done'
+    else
+      local d = redis.call('XRANGE', K.dead, dead_id, dead_id)
+      if #d == 0 then
+        why = 'no_dead_entry'
+      else
+        local f = d[1][2]
+        for j = 1, #f, 2 do
+          if f[j] == 'reason' and f[j + 1] == 'malformed' then why = 'malformed' end
+        end
+        if why == nil and not exists(entry_of(c)) then why = 'deleted' end
+      end
+    end
+  end
+  if why then
+    out[#out + 1] = why
+  else
+    local id = entry_of(c)
+    -- FORCE: the entry was acknowledged when it died, so it is pending
+    -- nowhere; this makes it pending in the handed-back consumer, where the
+    -- next claim of any worker takes it.
+    redis.call('XCLAIM', K.tasks, GROUP, HANDED, 0, id, 'FORCE', 'JUSTID')
+    redis.call('HSET', K.handoff, id, '\tretry')
+    redis.call('SETBIT', K.done, c, 0)
+    redis.call('HDEL', K.attempts, c)
+    redis.call('HDEL', K.errors, c)
+    redis.call('XDEL', K.dead, dead_id)
+    redis.call('HDEL', K.dead_ids, c)
+    event('type', 'retried', 'chunk', cstr(c))
+    retried = retried + 1
+    out[#out + 1] = 'retried'
+  end
+end
+if retried > 0 then
+  redis.call('HINCRBY', K.meta, 'dead', -retried)
+  redis.call('HINCRBY', K.meta, 'retried', retried)
+  if state == 'complete' then
+    -- Running again: no expiry, and the sweeper finalizes it again when it
+    -- completes; workers find it in the active list.
+    local again = 'pending'
+    if redis.call('HEXISTS', K.meta, 'first_claim_ms') == 1 then again = 'running' end
+    redis.call('HSET', K.meta, 'state', again)
+    redis.call('HDEL', K.meta, 'finished_ms', 'expires_ms')
+    for j = 1, NJOBKEYS do redis.call('PERSIST', KEYS[j]) end
+    redis.call('SADD', ACTIVE, ARGV[2])
+    event('type', 'reopened', 'chunks', tostring(retried))
+    reopened = 1
+  end
+end
+return {reopened, out}
 )lua"));
   return s;
 }
@@ -688,6 +770,13 @@ Call retire(const std::string& job, const std::string& consumer) {
 Call cancel(const std::string& job) { return job_call(script_cancel(), job, {}); }
 
 Call finalize(const std::string& job) { return job_call(script_finalize(), job, {}); }
+
+Call retry(const JobRef& job, const std::vector<int64_t>& chunks) {
+  Call call = job_call(script_retry(), job.name, {job.run, job.name});
+  call.keys.push_back(kActiveKey);
+  for (int64_t c : chunks) call.args.push_back(num(c));
+  return call;
+}
 
 Call heartbeat(const HeartbeatArgs& a) {
   // Gaps and graces (docs/PROTOCOL.md, "Clocks"): a silence longer than half

@@ -84,9 +84,21 @@ Call retire(const std::string& job, const std::string& consumer);
 // Cancels the job unless finished. Reply: "cancelled" (now), "complete" or
 // "was_cancelled" (left as it was); NOJOB when the job does not exist.
 Call cancel(const std::string& job);
-// For a finished job: trims a complete job's tasks stream and sets every key
-// to expire after the job's retain_ms. Reply: the job's state, or "gone".
+// For a finished job: trims a complete job's tasks stream (unless some chunk
+// is dead: retry needs its entry) and sets every key to expire after the
+// job's retain_ms. Reply: the job's state, or "gone".
 Call finalize(const std::string& job);
+// Puts dead chunks back, each with fresh attempts, in the handed-back
+// consumer, where the next claim of any worker takes it (no takeover is
+// counted); deletes their dead-letter entries. A complete job runs again:
+// its keys lose their expiry and it rejoins ttg:active (the one key of this
+// call outside the job's). Atomic: all of it happens or none. Reply:
+// [reopened, outcomes]: reopened 1 when the job was complete and runs again,
+// else 0; per chunk "retried", or why not: "no_such_chunk", "cancelled"
+// (the job is), "not_dead" (queued or being computed), "done" (it has a
+// result), "no_dead_entry" (its dead-letter entry was deleted), "malformed"
+// (its entry would be again), "deleted" (its task entry is gone).
+Call retry(const JobRef& job, const std::vector<int64_t>& chunks);
 
 // A silence of every worker longer than this may have closed connections
 // (clients give up after 5 s): liveness checks wait for a grace period.

@@ -44,6 +44,21 @@ std::string pad(std::string text, size_t width) {
   return text + " ";
 }
 
+// "complete with 2 dead chunks", "running".
+std::string state_text(const queue::JobStatus& s) {
+  std::string text(job_state_name(s.state));
+  if (s.state == JobState::kComplete && s.dead > 0) {
+    text += " with " + std::to_string(s.dead) + (s.dead == 1 ? " dead chunk" : " dead chunks");
+  }
+  return text;
+}
+
+// Where to look when a job ended with dead chunks.
+std::string dead_hint(const queue::JobStatus& s) {
+  bool ended = s.state == JobState::kComplete || s.state == JobState::kCancelled;
+  return ended && s.dead > 0 ? ": see ttg dead " + s.name : "";
+}
+
 }  // namespace
 
 Rates rates_of(const queue::JobStatus& s, int64_t now_ms) {
@@ -72,8 +87,8 @@ std::vector<std::string> watch_frame(const queue::JobStatus& s, const WatchData&
   std::vector<std::string> lines;
   const Rates r = rates_of(s, now_ms);
   const int64_t finished = s.done + s.dead;
-  lines.push_back(fit("job " + s.name + ": " + std::string(job_state_name(s.state)) + " (kernel " +
-                          s.spec.kernel + ", run " + s.run + ")",
+  lines.push_back(fit("job " + s.name + ": " + state_text(s) + " (kernel " + s.spec.kernel +
+                          ", run " + s.run + ")" + dead_hint(s),
                       columns));
 
   const int bar_width = std::clamp(columns - 50, 10, 40);
@@ -168,17 +183,16 @@ std::string change_line(const queue::JobStatus& s, int64_t now_ms) {
   gmtime_r(&t, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::string line = std::string(stamp) + " " + s.name + " " +
-                     std::string(job_state_name(s.state)) + ": " + std::to_string(s.done) + "/" +
-                     std::to_string(s.total_chunks) + " done, " + std::to_string(s.dead) +
-                     " dead, " + std::to_string(in_flight_total(s)) + " in flight, " +
-                     one_decimal(r.chunks_per_s) + " chunks/s";
+  std::string line = std::string(stamp) + " " + s.name + " " + state_text(s) + ": " +
+                     std::to_string(s.done) + "/" + std::to_string(s.total_chunks) + " done, " +
+                     std::to_string(s.dead) + " dead, " + std::to_string(in_flight_total(s)) +
+                     " in flight, " + one_decimal(r.chunks_per_s) + " chunks/s";
   if ((s.state == JobState::kRunning || s.state == JobState::kPending) && r.eta_s > 0) {
     line += ", ETA " + duration_text(r.eta_s);
   }
   if (s.takeovers > 0) line += ", " + std::to_string(s.takeovers) + " taken over";
   if (s.retries > 0) line += ", " + std::to_string(s.retries) + " retries";
-  return line;
+  return line + dead_hint(s);
 }
 
 }  // namespace ttg::report

@@ -180,7 +180,7 @@ TEST_F(AclRolesTest, EachRoleDoesItsJob) {
                                      "w1", "--idle-timeout", "5"});
   ASSERT_EQ(work.exit_code, 0) << work.err;
 
-  // Monitor: status, jobs, results.
+  // Monitor: status, jobs, results (which says one chunk has none).
   auto done = ttg_as(Role::kMonitor, {"status", "acl1", "--json"});
   ASSERT_EQ(done.exit_code, 0) << done.err;
   auto dj = nlohmann::json::parse(done.out);
@@ -193,8 +193,29 @@ TEST_F(AclRolesTest, EachRoleDoesItsJob) {
   auto results = ttg_as(Role::kMonitor, {"results", "acl1", "--format", "jsonl"});
   ASSERT_EQ(results.exit_code, 0) << results.err;
   EXPECT_EQ(lines_of(results.out).size(), 25u) << results.out;
+  EXPECT_NE(results.err.find("1 of 6 chunks have no result (dead)"), std::string::npos)
+      << results.err;
   auto watch = ttg_as(Role::kMonitor, {"status"});
   EXPECT_EQ(watch.exit_code, 0) << watch.err;
+
+  // Dead letters: the monitor reads them, the submitter retries them (the
+  // complete job runs again), a worker runs the chunk again (it fails
+  // again: the job completes with it dead once more).
+  auto dead = ttg_as(Role::kMonitor, {"dead", "acl1", "--json"});
+  ASSERT_EQ(dead.exit_code, 0) << dead.err;
+  EXPECT_EQ(nlohmann::json::parse(dead.out).size(), 1u) << dead.out;
+  auto retry = ttg_as(Role::kSubmitter, {"retry", "acl1", "--all"});
+  ASSERT_EQ(retry.exit_code, 0) << retry.err;
+  EXPECT_NE(retry.out.find("retried 1 chunk of acl1 (2)"), std::string::npos) << retry.out;
+  auto again = ttg_as(Role::kWorker, {"worker", "--job", "acl1", "--threads", "2", "--worker-id",
+                                      "w1", "--idle-timeout", "5"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto after = ttg_as(Role::kMonitor, {"status", "acl1", "--json"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  auto aj = nlohmann::json::parse(after.out);
+  EXPECT_EQ(aj["state"], "complete");
+  EXPECT_EQ(aj["dead"], 1);
+  EXPECT_EQ(aj["dead_retried"], 1);
 
   // KEDA's redis-streams scaler: pending entries, stream length, lag mode.
   {

@@ -10,6 +10,7 @@
 #include "queue/codec.h"
 #include "queue/keys.h"
 #include "queue/redis_queue.h"
+#include "queue/scripts.h"
 #include "support/redis_fixture.h"
 
 namespace ttg::queue {
@@ -703,6 +704,222 @@ TEST_F(QueueProtocolTest, FinishedJobIsTrimmedAndExpires) {
   EXPECT_EQ(active->integer(), 0);
   EXPECT_EQ(results("j").size(), 3u) << "results stay readable until the keys expire";
   EXPECT_GT(status("j").expires_ms, 0);
+}
+
+// ---- Dead letters and retry ----
+
+// Kills chunk `c` of `job`: claimed by a consumer of its own and failed
+// until it is past max_attempts.
+void kill_chunk(WorkQueue& q, const JobView& v, int64_t c) {
+  auto claimed = q.claim(v.ref(), v.spec, 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1) << "chunk " << c;
+  ASSERT_EQ((*claimed)[0].chunk, c);
+  for (;;) {
+    auto f = q.fail((*claimed)[0], "boom on chunk " + std::to_string(c));
+    ASSERT_TRUE(f) << f.error().message;
+    if (f->kind == FailOutcome::Kind::kDead) return;
+    ASSERT_EQ(f->kind, FailOutcome::Kind::kRetry);
+  }
+}
+
+std::set<int64_t> chunks_of(const std::vector<ResultRecord>& records) {
+  std::set<int64_t> out;
+  for (const auto& r : records) out.insert(std::stoll(r.fields.at("chunk_id")));
+  return out;
+}
+
+TEST_F(QueueProtocolTest, RetryPutsADeadChunkBackOnceAndTheJobCompletes) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10, 2), {}));
+  auto a = consumer("a", 10000);
+  ASSERT_NO_FATAL_FAILURE(kill_chunk(*a, view("j"), 0));
+  auto claimed = claim(*a, "j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  ASSERT_TRUE(a->commit({completion((*claimed)[0])}));
+  ASSERT_EQ(status("j").state, JobState::kComplete);
+  ASSERT_EQ(status("j").dead, 1);
+
+  // The sweeper finalizes it: expiry set, but its entries kept for retry.
+  auto sw = a->sweep({}, true);
+  ASSERT_TRUE(sw && sw->finalized_jobs == 1);
+  auto conn = connect();
+  auto len = conn.command({"XLEN", JobKeys("j").tasks});
+  ASSERT_TRUE(len);
+  EXPECT_EQ(len->integer(), 2) << "finalize trimmed a job that has dead chunks";
+  EXPECT_GT(status("j").expires_ms, 0);
+
+  auto r = store_->retry("j", std::vector<int64_t>{0});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->retried, std::vector<int64_t>{0});
+  EXPECT_TRUE(r->refused.empty());
+  EXPECT_TRUE(r->reopened);
+  JobStatus s = status("j");
+  EXPECT_EQ(s.state, JobState::kRunning);
+  EXPECT_EQ(s.dead, 0);
+  EXPECT_EQ(s.retried, 1);
+  EXPECT_EQ(s.finished_ms, 0);
+  EXPECT_EQ(s.expires_ms, 0);
+  EXPECT_EQ(s.in_flight[kHandedBack], 1);
+  for (const auto& key : JobKeys("j").all()) {
+    auto ttl = conn.command({"PTTL", key});
+    ASSERT_TRUE(ttl);
+    EXPECT_TRUE(ttl->integer() == -1 || ttl->integer() == -2) << key << " still expires";
+  }
+  auto active = conn.command({"SISMEMBER", kActiveKey, "j"});
+  ASSERT_TRUE(active);
+  EXPECT_EQ(active->integer(), 1);
+  auto dead = store_->dead_letters("j");
+  ASSERT_TRUE(dead);
+  EXPECT_TRUE(dead->empty()) << "the dead stream lists only chunks dead now";
+
+  // A second retry of the same chunk does nothing.
+  auto before = dump_all();
+  auto again = store_->retry("j", std::vector<int64_t>{0});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->retried.empty());
+  ASSERT_EQ(again->refused.size(), 1u);
+  EXPECT_EQ(again->refused[0].second, RetryRefusal::kNotDead);
+  EXPECT_EQ(dump_all(), before);
+
+  // Another worker claims it once, as a new chunk: attempt 1, no takeover.
+  auto b = consumer("b", 10000);
+  auto taken = claim(*b, "j", 5);
+  ASSERT_TRUE(taken) << taken.error().message;
+  ASSERT_EQ(taken->size(), 1u);
+  EXPECT_EQ((*taken)[0].chunk, 0);
+  EXPECT_EQ((*taken)[0].attempt, 1);
+  EXPECT_EQ((*taken)[0].takeover_reason, "");
+  EXPECT_EQ((*taken)[0].previous_owner, "");
+  auto none = claim(*a, "j", 5);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(status("j").takeovers, 0);
+  auto committed = b->commit({completion((*taken)[0])});
+  ASSERT_TRUE(committed);
+  EXPECT_EQ((*committed)[0], CommitOutcome::kCommitted);
+  s = status("j");
+  EXPECT_EQ(s.state, JobState::kComplete);
+  EXPECT_EQ(s.done, 2);
+  EXPECT_EQ(s.dead, 0);
+  auto all = results("j");
+  EXPECT_EQ(all.size(), 2u);
+  EXPECT_EQ(chunks_of(all), (std::set<int64_t>{0, 1}));
+
+  // Done now: not retried; and finalized (and trimmed) again.
+  before = dump_all();
+  auto done = store_->retry("j", std::nullopt);
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(done->retried.empty() && done->refused.empty());
+  auto done_chunk = store_->retry("j", std::vector<int64_t>{0});
+  ASSERT_TRUE(done_chunk);
+  ASSERT_EQ(done_chunk->refused.size(), 1u);
+  EXPECT_EQ(done_chunk->refused[0].second, RetryRefusal::kDone);
+  EXPECT_EQ(dump_all(), before);
+  sw = a->sweep({}, true);  // a holds the sweeper role
+  ASSERT_TRUE(sw && sw->finalized_jobs == 1);
+  EXPECT_GT(status("j").expires_ms, 0);
+  len = conn.command({"XLEN", JobKeys("j").tasks});
+  ASSERT_TRUE(len);
+  EXPECT_EQ(len->integer(), 0);
+}
+
+TEST_F(QueueProtocolTest, RetryRefusesWhatItCannotRetryAndChangesNothing) {
+  ASSERT_TRUE(store_->submit("j", spec(50, 10, 1), {}));
+  auto a = consumer("a", 10000);
+  JobView v = view("j");
+  ASSERT_NO_FATAL_FAILURE(kill_chunk(*a, v, 0));  // max_attempts
+  auto claimed = claim(*a, "j", 3);
+  ASSERT_TRUE(claimed && claimed->size() == 3);
+  ASSERT_TRUE(a->commit({completion((*claimed)[0])}));  // chunk 1: done
+  // Chunk 2 dies, then its entry is deleted: nothing left to compute.
+  auto f = a->fail((*claimed)[1], "boom");
+  ASSERT_TRUE(f && f->kind == FailOutcome::Kind::kDead);
+  auto conn = connect();
+  ASSERT_TRUE(conn.command({"XDEL", JobKeys("j").tasks, entry_id_for_chunk(2)}));
+  // Chunk 3 is dead as malformed: it would be again.
+  ASSERT_TRUE(a->dead_letter((*claimed)[2], "range disagrees with the spec"));
+  // Chunk 4 was never read.
+  ASSERT_EQ(status("j").dead, 3);
+
+  auto before = dump_all();
+  auto r = store_->retry("j", std::vector<int64_t>{1, 2, 3, 4, 99});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->retried.empty());
+  EXPECT_FALSE(r->reopened);
+  std::vector<std::pair<int64_t, RetryRefusal>> want = {{1, RetryRefusal::kDone},
+                                                        {2, RetryRefusal::kDeleted},
+                                                        {3, RetryRefusal::kMalformed},
+                                                        {4, RetryRefusal::kNotDead},
+                                                        {99, RetryRefusal::kNoSuchChunk}};
+  EXPECT_EQ(r->refused, want);
+  EXPECT_EQ(dump_all(), before) << "a refused retry wrote something";
+
+  // Every dead chunk: 0 goes back; 2 and 3 are refused, and stay dead.
+  auto all = store_->retry("j", std::nullopt);
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->retried, std::vector<int64_t>{0});
+  want = {{2, RetryRefusal::kDeleted}, {3, RetryRefusal::kMalformed}};
+  EXPECT_EQ(all->refused, want);
+  EXPECT_EQ(status("j").dead, 2);
+  auto dead = store_->dead_letters("j");
+  ASSERT_TRUE(dead);
+  EXPECT_EQ(dead->size(), 2u);
+}
+
+// A worker that still computes a chunk after it was dead-lettered and put
+// back commits it first: recorded once, and nobody computes it again.
+TEST_F(QueueProtocolTest, LateCommitOfARetriedChunkIsRecordedOnce) {
+  ASSERT_TRUE(store_->submit("j", spec(10, 10, 1), {}));
+  auto a = consumer("a", 10000);
+  auto claimed = claim(*a, "j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  auto f = a->fail((*claimed)[0], "boom");
+  ASSERT_TRUE(f && f->kind == FailOutcome::Kind::kDead);
+  auto r = store_->retry("j", std::nullopt);
+  ASSERT_TRUE(r && r->retried.size() == 1);
+  auto late = a->commit({completion((*claimed)[0])});
+  ASSERT_TRUE(late);
+  EXPECT_EQ((*late)[0], CommitOutcome::kCommitted);
+  auto b = consumer("b", 10000);
+  auto none = claim(*b, "j", 5);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  JobStatus s = status("j");
+  EXPECT_EQ(s.state, JobState::kComplete);
+  EXPECT_EQ(s.done, 1);
+  EXPECT_EQ(s.dead, 0);
+  EXPECT_EQ(results("j").size(), 1u);
+}
+
+TEST_F(QueueProtocolTest, RetryOfACancelledJobIsRefused) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10, 1), {}));
+  auto a = consumer("a", 10000);
+  ASSERT_NO_FATAL_FAILURE(kill_chunk(*a, view("j"), 0));
+  ASSERT_EQ(status("j").state, JobState::kRunning);
+  ASSERT_TRUE(store_->cancel("j"));
+  auto before = dump_all();
+  auto r = store_->retry("j", std::nullopt);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->retried.empty());
+  ASSERT_EQ(r->refused.size(), 1u);
+  EXPECT_EQ(r->refused[0], std::make_pair(int64_t{0}, RetryRefusal::kCancelled));
+  EXPECT_EQ(dump_all(), before);
+}
+
+TEST_F(QueueProtocolTest, RetryOfAnOldRunOrAMissingJobWritesNothing) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10, 1), {}));
+  auto a = consumer("a", 10000);
+  ASSERT_NO_FATAL_FAILURE(kill_chunk(*a, view("j"), 0));
+  auto before = dump_all();
+  auto stale = scripts::run(store_->client(), scripts::retry({"j", "not-the-run"}, {0}));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::kStale) << stale.error().message;
+  auto missing = store_->retry("nosuch", std::vector<int64_t>{0});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound) << missing.error().message;
+  auto nojob = scripts::run(store_->client(), scripts::retry({"nosuch", "r"}, {0}));
+  ASSERT_FALSE(nojob);
+  EXPECT_EQ(nojob.error().code, ErrorCode::kNotFound) << nojob.error().message;
+  EXPECT_EQ(dump_all(), before);
 }
 
 }  // namespace

@@ -112,5 +112,66 @@ TEST(JobSpecTest, ChunksOfTheLargestSpaceDoNotOverflow) {
   EXPECT_EQ(spec.chunk_end(0), spec.total_params);
 }
 
+TEST(ChunkListTest, ParsesNumbersAndRanges) {
+  struct Case {
+    std::string text;
+    std::vector<int64_t> want;
+  };
+  for (const Case& c : std::vector<Case>{{"3,5-7", {3, 5, 6, 7}},
+                                         {"7", {7}},
+                                         {"0-2", {0, 1, 2}},
+                                         {" 9 , 1 - 2 ,1", {1, 2, 9}},
+                                         {"4-4", {4}},
+                                         {"5-7,6", {5, 6, 7}}}) {
+    SCOPED_TRACE(c.text);
+    auto r = parse_chunk_list(c.text);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(*r, c.want);
+  }
+}
+
+TEST(ChunkListTest, BadListsSayWhatIsWrong) {
+  struct Case {
+    std::string text;
+    std::string want;  // in the message
+  };
+  for (const Case& c : std::vector<Case>{
+           {"", "it is empty"},
+           {" ", "it is empty"},
+           {"3,,5", "an empty part"},
+           {"3,", "an empty part"},
+           {"x", "'x' is not a chunk number"},
+           {"3,x", "'x' is not a chunk number"},
+           {"-3", "'-3' is not a chunk number"},
+           {"1.5", "'1.5' is not a chunk number"},
+           {"5-", "'5-' is not a range of chunks such as 5-7"},
+           {"5-x", "'5-x' is not a range"},
+           {"3--5", "'3--5' is not a range"},
+           {"7-3", "the range '7-3' ends before it starts"},
+           {"0-1000000", "more than 1000000 chunks"},
+           {"0-9223372036854775807", "more than 1000000 chunks"},
+       }) {
+    SCOPED_TRACE(c.text);
+    auto r = parse_chunk_list(c.text);
+    ASSERT_FALSE(r) << "accepted";
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find(c.want), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("is not a list of chunks such as 3,5-7"), std::string::npos)
+        << r.error().message;
+  }
+  EXPECT_TRUE(parse_chunk_list("0-999999")) << "exactly the limit";
+}
+
+TEST(ChunkListTest, FormatsWhatItParses) {
+  EXPECT_EQ(format_chunk_list({3, 5, 6}), "3, 5, 6");
+  EXPECT_EQ(format_chunk_list({3, 5, 6, 7, 9}), "3, 5-7, 9");
+  EXPECT_EQ(format_chunk_list({0, 1, 2, 3}, ","), "0-3");
+  EXPECT_EQ(format_chunk_list({}), "");
+  std::vector<int64_t> chunks = {1, 2, 4, 5, 6, 10, 12, 13, 14, 15};
+  auto back = parse_chunk_list(format_chunk_list(chunks));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, chunks);
+}
+
 }  // namespace
 }  // namespace ttg

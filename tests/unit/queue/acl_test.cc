@@ -57,6 +57,7 @@ TEST(AclRulesTest, EveryCommandOfEveryScriptIsGrantedToItsRoles) {
       {"finish_submit", *scripts::finish_submit(j).script, {Role::kSubmitter}},
       {"add_tasks", *scripts::add_tasks("j", "", JobSpec{}, 0, 1).script, {Role::kSubmitter}},
       {"cancel", *scripts::cancel("j").script, {Role::kSubmitter}},
+      {"retry", *scripts::retry(j, {0}).script, {Role::kSubmitter}},
       {"claim", *scripts::claim(j, "w", "w", 1).script, {Role::kWorker}},
       {"renew", *scripts::renew(j, "w", "w", {}).script, {Role::kWorker}},
       {"commit", *scripts::commit(j, "w").script, {Role::kWorker}},

@@ -116,6 +116,21 @@ TEST(StatusViewTest, CancelledAndFinishedJobsShowNoEta) {
   EXPECT_NE(all.find("10.0 chunks/s"), std::string::npos) << all;
 }
 
+TEST(StatusViewTest, AJobThatEndedWithDeadChunksSaysWhereToLook) {
+  auto s = running_job();
+  s.state = JobState::kComplete;
+  s.done = 98;
+  s.finished_ms = 1'010'000;
+  auto lines = watch_frame(s, {}, 1'020'000, 120);
+  EXPECT_EQ(lines[0],
+            "job sweep1: complete with 2 dead chunks (kernel sir, run 3f2a9c0011223344): see ttg "
+            "dead sweep1");
+  EXPECT_NE(change_line(s, 1'020'000).find("sweep1 complete with 2 dead chunks: 98/100 done"),
+            std::string::npos)
+      << change_line(s, 1'020'000);
+  EXPECT_NE(change_line(s, 1'020'000).find(": see ttg dead sweep1"), std::string::npos);
+}
+
 TEST(StatusViewTest, AChangeIsProgressNotTime) {
   auto s = running_job();
   auto key = change_key(s);
