@@ -19,9 +19,9 @@
 #include "cli/exit_codes.h"
 #include "kernels/kernel.h"
 #include "obs/log.h"
-#include "util/strings.h"
 #include "redis/startup.h"
 #include "report/results_table.h"
+#include "util/strings.h"
 #include "worker/worker.h"
 
 namespace ttg::cli {

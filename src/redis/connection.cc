@@ -360,8 +360,7 @@ template <class T>
 Result<T> Client::check(Result<T> result) {
   if (!result) {
     auto code = result.error().code;
-    if (is_connection_failure(result.error()) || code == ErrorCode::kProtocol ||
-        !conn_->usable()) {
+    if (is_connection_failure(result.error()) || code == ErrorCode::kProtocol || !conn_->usable()) {
       conn_.reset();
       next_attempt_ = std::chrono::steady_clock::now() + backoff_.next();
     }

@@ -352,8 +352,7 @@ Error handshake_failure(SSL* ssl, int rc, int saved_errno) {
     ERR_clear_error();
     return Error{ErrorCode::kTls, std::string("TLS handshake failed: certificate verify "
                                               "failed: ") +
-                                             X509_verify_cert_error_string(verify) +
-                                             verify_hint(verify)};
+                                      X509_verify_cert_error_string(verify) + verify_hint(verify)};
   }
   Error e = ssl_failure(ssl, rc, saved_errno);
   if (e.message == "server closed the connection") {

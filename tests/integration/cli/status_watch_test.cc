@@ -99,9 +99,7 @@ TEST_F(StatusWatchTest, OnATerminalWatchRedrawsOneViewWithAProgressBarAndTheWork
   std::string out = testing::read_file(typescript);
   EXPECT_NE(out.find("\x1b[J"), std::string::npos) << "no frame was redrawn in place:\n" << out;
   // 80 columns (a pseudo-terminal without a size): a bar of 30.
-  EXPECT_NE(out.find("[##############################] 100%  4/4 done"),
-            std::string::npos)
-      << out;
+  EXPECT_NE(out.find("[##############################] 100%  4/4 done"), std::string::npos) << out;
   EXPECT_NE(out.find("WORKER"), std::string::npos) << out;
   EXPECT_NE(out.find("\nw1 "), std::string::npos) << "no line for the worker:\n" << out;
 }

@@ -319,8 +319,8 @@ TEST_F(TlsTest, PlainRedisOnATlsUrlFailsClearly) {
   // Redis answers the TLS hello with an error, or waits for the end of a
   // line that never comes: either way the handshake fails (closed, or a
   // TLS-level error) or times out.
-  EXPECT_TRUE(conn.error().code == ErrorCode::kConnection ||
-              conn.error().code == ErrorCode::kTls || conn.error().code == ErrorCode::kTimeout)
+  EXPECT_TRUE(conn.error().code == ErrorCode::kConnection || conn.error().code == ErrorCode::kTls ||
+              conn.error().code == ErrorCode::kTimeout)
       << error_code_name(conn.error().code) << ": " << conn.error().message;
   EXPECT_NE(conn.error().message.find("speaking TLS"), std::string::npos) << conn.error().message;
   expect_clear_message(conn.error(), o);
