@@ -9,9 +9,9 @@
 # installed and calls apt-get (with one `apt-get update` first) only for what
 # is missing. Uses sudo when not run as root.
 #
-# TTG never uses a system Redis service: it starts its own redis-server
-# processes, so the packaged service is stopped and disabled where this script
-# installs it.
+# TTG never uses a system Redis or Prometheus service: it starts its own
+# redis-server and prometheus processes, so the packaged services are stopped
+# and disabled where this script installs them.
 set -euo pipefail
 
 packages=(
@@ -21,6 +21,8 @@ packages=(
   libspdlog-dev libfmt-dev libyaml-cpp-dev libcpp-httplib-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools
+  # The metrics tests: prometheus and promtool.
+  prometheus
   iproute2 iptables procps python3
   # The container image and the pods demo (make image, run-demo.sh --target
   # pods): podman with runc, its network stack with DNS, mmdebstrap for the
@@ -73,14 +75,15 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-# A packaged redis-server starts a system service on port 6379; TTG does not
-# use it, so do not leave it running.
-if printf '%s\n' "${missing[@]}" | grep -qx redis-server; then
+# A packaged redis-server starts a system service on port 6379, prometheus
+# one on 9090; TTG does not use them, so do not leave them running.
+for service in redis-server prometheus; do
+  printf '%s\n' "${missing[@]}" | grep -qx "$service" || continue
   if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
-    "${sudo_cmd[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true
+    "${sudo_cmd[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
   elif command -v service >/dev/null 2>&1; then
-    "${sudo_cmd[@]}" service redis-server stop >/dev/null 2>&1 || true
+    "${sudo_cmd[@]}" service "$service" stop >/dev/null 2>&1 || true
   fi
-fi
+done
 npm_tools
 echo "setup: done" >&2

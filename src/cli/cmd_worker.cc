@@ -19,6 +19,7 @@
 #include "cli/exit_codes.h"
 #include "kernels/kernel.h"
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "redis/startup.h"
 #include "report/results_table.h"
 #include "util/strings.h"
@@ -210,6 +211,20 @@ Handler setup_worker(CLI::App& app) {
       if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
       o.info.host = host;
       o.info.pid = static_cast<int64_t>(getpid());
+    }
+    // Metrics are served from the start (while Redis is awaited too); an
+    // address that cannot be served is a configuration error.
+    std::unique_ptr<obs::PrometheusMetrics> metrics;
+    if (s.metrics_port > 0) {
+      metrics = std::make_unique<obs::PrometheusMetrics>(
+          obs::MetricsOptions{consumer, std::string(TTG_VERSION)});
+      if (auto st = metrics->serve(s.metrics_bind, s.metrics_port); !st) {
+        return report(ctx, "worker", st.error());
+      }
+      o.metrics = metrics.get();
+      obs::log_info("serving metrics", {{"address", s.metrics_bind},
+                                        {"port", std::to_string(s.metrics_port)},
+                                        {"path", "/metrics"}});
     }
     // Wait for a Redis that is not up yet, for --connect-timeout; a wrong
     // password or a server that is not Redis fails at once.

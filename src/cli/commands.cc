@@ -21,7 +21,7 @@ const std::vector<Subcommand>& subcommands() {
        with_redis_flags({"job", "threads", "lease_ms", "reclaim_interval_ms",
                          "idle_timeout_seconds", "drain_timeout_seconds", "connect_timeout_seconds",
                          "worker_id", "total_parameters", "chunk_size", "simulate_work_ms",
-                         "max_attempts"}),
+                         "max_attempts", "metrics_port", "metrics_bind"}),
        setup_worker,
        "ttg worker --job sweep1 --redis redis://10.0.0.5:6379  # as many as you like\n"
        "ttg worker --static --index 0 --count 4 --params 1000  # a quarter, without Redis"},

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/job.h"
+#include "obs/metrics.h"
 #include "util/file.h"
 #include "util/strings.h"
 #include "util/syntax_error.h"
@@ -129,6 +130,12 @@ ApplyFn printable_name(std::string Settings::*member) {
 Status apply_log_level(std::string_view text, Settings& s) {
   TTG_TRY_ASSIGN(obs::LogLevel level, obs::parse_log_level(text));
   s.log_level = std::string(obs::log_level_name(level));
+  return ok();
+}
+
+Status apply_metrics_bind(std::string_view text, Settings& s) {
+  TTG_TRY(obs::check_bind_address(util::trim(text)));
+  s.metrics_bind = std::string(util::trim(text));
   return ok();
 }
 
@@ -408,6 +415,17 @@ std::vector<KeyInfo> build_table() {
                kPlain,
                integer(&S::metrics_port, 0, 65535),
                show_integer(&S::metrics_port)});
+  t.push_back({"metrics_bind",
+               "metrics_bind",
+               {{"TTG_METRICS_BIND", nullptr}},
+               "--metrics-bind",
+               "ADDR",
+               "IPv4 address of the metrics endpoint; 0.0.0.0 for every interface (default "
+               "127.0.0.1)",
+               K::kString,
+               kPlain,
+               apply_metrics_bind,
+               show_string(&S::metrics_bind)});
   return t;
 }
 

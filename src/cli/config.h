@@ -138,6 +138,9 @@ struct Settings {
   obs::LogFormat log_format = obs::LogFormat::kText;
   // Port of the Prometheus /metrics endpoint; 0 = off. Default 0.
   int metrics_port = 0;
+  // The address that endpoint listens on: an IPv4 address, 0.0.0.0 for
+  // every interface. Default 127.0.0.1: this host only.
+  std::string metrics_bind = "127.0.0.1";
 
   // Where each value came from, by key; a key missing here has its default.
   std::map<std::string, Source, std::less<>> sources;

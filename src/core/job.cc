@@ -312,4 +312,30 @@ std::string format_chunk_list(const std::vector<int64_t>& chunks, std::string_vi
   return out;
 }
 
+std::optional<int64_t> parse_iso8601(std::string_view text) {
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ": digits everywhere but the separators.
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (text.size() != kShape.size()) return std::nullopt;
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+  }
+  auto num = [&](size_t at, size_t len) {
+    int64_t v = 0;
+    for (size_t i = at; i < at + len; ++i) v = v * 10 + (text[i] - '0');
+    return v;
+  };
+  const int64_t y0 = num(0, 4), m = num(5, 2), d = num(8, 2);
+  const int64_t hh = num(11, 2), mm = num(14, 2), ss = num(17, 2), ms = num(20, 3);
+  if (m < 1 || m > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60) return std::nullopt;
+  // Civil date to days since the epoch (Hinnant's days_from_civil).
+  const int64_t y = m <= 2 ? y0 - 1 : y0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = era * 146097 + doe - 719468;
+  return ((days * 24 + hh) * 60 + mm) * 60 * 1000 + ss * 1000 + ms;
+}
+
 }  // namespace ttg

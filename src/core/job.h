@@ -98,6 +98,9 @@ std::optional<JobState> parse_job_state(std::string_view text);
 // ("2026-11-29T18:12:34.123Z"); iso8601_now() for the local clock.
 std::string iso8601(int64_t ms);
 std::string iso8601_now();
+// The inverse of iso8601(): ms since the Unix epoch of exactly that form
+// ("YYYY-MM-DDTHH:MM:SS.mmmZ"); nullopt for any other text.
+std::optional<int64_t> parse_iso8601(std::string_view text);
 
 // A fresh run id: 16 random hex digits. Each submission of a job gets one.
 std::string generate_run_id();

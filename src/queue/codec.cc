@@ -73,6 +73,10 @@ Chunk decode_task(const std::string& job, const JobSpec& spec, const std::string
   }
   chunk.begin = *start;
   chunk.end = *end;
+  // Only for the queue-wait metric: an entry without it is still computed.
+  if (auto it = f.find("created_at"); it != f.end()) {
+    chunk.created_ms = parse_iso8601(it->second).value_or(0);
+  }
   return chunk;
 }
 

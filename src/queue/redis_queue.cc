@@ -144,6 +144,7 @@ class RedisStreamQueue final : public WorkQueue {
       c.run = job.run;
       c.previous_owner = e[3].str();
       c.takeover_reason = e[4].str();
+      if (e.size() > 5) c.claimed_ms = e[5].as_int().value_or(0);
       out.push_back(std::move(c));
     }
     return out;
@@ -419,6 +420,7 @@ class RedisStreamQueue final : public WorkQueue {
   }
 
   const std::string& consumer() const override { return options_.consumer; }
+  int64_t connections() const override { return client_.connects(); }
 
  private:
   // Entries one hand-over call looks at, at most.

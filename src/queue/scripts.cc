@@ -238,7 +238,7 @@ local function consider(id, fields, handoff)
     event('type', 'takeover', 'chunk', cstr(c), 'from', from, 'to', worker, 'reason', why,
           'attempt', tostring(a))
   end
-  out[#out + 1] = {id, fields, a, from, why}
+  out[#out + 1] = {id, fields, a, from, why, now_ms()}
 end
 
 -- Handed back or taken from gone workers: older than anything unread.

@@ -46,7 +46,7 @@ Call finish_submit(const JobRef& job);
 // Up to `n` chunks for `consumer`: first those handed back or taken from gone
 // workers (attempt + 1; past max_attempts dead-lettered `lease_expired`),
 // then new ones. Buries entries found deleted. Reply: [[id, fields,
-// attempt, previous_owner, reason], ...].
+// attempt, previous_owner, reason, now_ms], ...] (now_ms: Redis's clock).
 Call claim(const JobRef& job, const std::string& consumer, const std::string& worker, int n);
 // Renews `ids` held by `consumer`. Reply: the IDs it no longer holds.
 Call renew(const JobRef& job, const std::string& consumer, const std::string& worker,

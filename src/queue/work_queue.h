@@ -38,6 +38,11 @@ struct Chunk {
   // ("worker gone", "lease expired", ...); empty for a new chunk.
   std::string previous_owner;
   std::string takeover_reason;
+  // On the queue's clock (Redis's), in ms since the epoch: when the job's
+  // chunks were queued (the task entry's created_at) and when this claim
+  // took the chunk; 0 when unknown.
+  int64_t created_ms = 0;
+  int64_t claimed_ms = 0;
 
   JobRef ref() const { return {job, run}; }
 };
@@ -148,6 +153,10 @@ class WorkQueue {
 
   // The consumer name this queue claims as.
   virtual const std::string& consumer() const = 0;
+  // Connections this queue has opened to its server so far (1 after the
+  // first connect; more after reconnects), for metrics. Default 0: a queue
+  // without a connection.
+  virtual int64_t connections() const { return 0; }
 };
 
 }  // namespace ttg::queue

@@ -75,7 +75,11 @@ class Worker {
  public:
   Worker(const WorkerOptions& options, const QueueFactory& make_queue,
          const KernelFactory& make_kernel, const std::atomic<bool>& stop)
-      : options_(options), make_queue_(make_queue), make_kernel_(make_kernel), stop_(stop) {
+      : options_(options),
+        make_queue_(make_queue),
+        make_kernel_(make_kernel),
+        stop_(stop),
+        metrics_(options.metrics != nullptr ? *options.metrics : obs::null_metrics()) {
     if (options_.threads < 1) options_.threads = 1;
     if (options_.renew_interval_ms <= 0)
       options_.renew_interval_ms = std::max<int64_t>(options_.lease_ms / 3, 10);
@@ -83,6 +87,7 @@ class Worker {
     if (options_.reclaim_interval_ms <= 0) options_.reclaim_interval_ms = 1000;
     options_.info.slots = options_.threads;
     options_.info.job = options_.job;
+    metrics_.set_slots(options_.threads);
   }
 
   Result<WorkerStats> run() {
@@ -132,6 +137,10 @@ class Worker {
       drop_lost_waits();
       start_due_retries(now);
       if (fatal_) return tl::unexpected(*fatal_);
+      if (options_.metrics != nullptr) {
+        metrics_.set_in_flight(static_cast<int64_t>(in_flight_count()));
+        note_reconnects(*queue_, main_connections_);
+      }
 
       if (!stopping) {
         if (now >= next_jobs) {
@@ -358,8 +367,14 @@ class Worker {
       }
       for (auto& c : *chunks) {
         ++stats_.claimed;
+        if (c.takeover_reason.empty() && c.created_ms > 0 && c.claimed_ms > 0) {
+          // A chunk's first claim: both times are Redis's.
+          metrics_.observe_queue_wait(
+              c.job, static_cast<double>(std::max<int64_t>(c.claimed_ms - c.created_ms, 0)) / 1000);
+        }
         if (!c.takeover_reason.empty() && c.takeover_reason != "handed back") {
           ++stats_.taken_over;
+          metrics_.on_taken_over(c.job);
           obs::log_info("took over chunk", {{"job", c.job},
                                             {"chunk", chunk_str(c)},
                                             {"from", c.previous_owner},
@@ -411,7 +426,11 @@ class Worker {
       obs::log_warn("dead-lettering malformed entry",
                     {{"job", chunk.job}, {"entry", chunk.entry_id}, {"reason", chunk.malformed}});
       auto st = queue_->dead_letter(chunk, chunk.malformed);
-      if (!st) log_redis_error("dead_letter", chunk.job, st.error());
+      if (!st) {
+        log_redis_error("dead_letter", chunk.job, st.error());
+      } else {
+        metrics_.on_dead_lettered(chunk.job, obs::DeadLetterReason::kMalformed);
+      }
       ++stats_.malformed;
       return false;
     }
@@ -478,6 +497,7 @@ class Worker {
         task = std::move(tasks_.front());
         tasks_.pop_front();
       }
+      metrics_.on_compute_started();
       auto started = Clock::now();
       Result<std::string> result = make_error(ErrorCode::kInternal, "no kernel");
       const std::string kkey = task.chunk.job + "\n" + task.chunk.run;
@@ -501,6 +521,10 @@ class Worker {
         result = slot.kernel->run(ct, *task.cancel);
       }
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      metrics_.on_compute_ended();
+      if (result || result.error().code != ErrorCode::kCancelled) {
+        metrics_.observe_compute(task.chunk.job, seconds);
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
         outcomes_.push_back(Outcome{task.key, std::move(result), seconds});
@@ -548,6 +572,7 @@ class Worker {
         if (!shutting_down_now()) erase(o.key);
         continue;
       }
+      metrics_.on_failed(f.chunk.job);
       obs::log_warn("chunk failed", {{"job", f.chunk.job},
                                      {"chunk", chunk_str(f.chunk)},
                                      {"attempt", std::to_string(f.chunk.attempt)},
@@ -562,10 +587,12 @@ class Worker {
       switch (outcome->kind) {
         case queue::FailOutcome::Kind::kRetry:
           ++stats_.retries;
+          metrics_.on_retried(f.chunk.job);
           schedule_retry(o.key, outcome->attempt);
           break;
         case queue::FailOutcome::Kind::kDead:
           ++stats_.dead;
+          metrics_.on_dead_lettered(f.chunk.job, obs::DeadLetterReason::kAttempts);
           obs::log_error("chunk dead-lettered after its last attempt",
                          {{"job", f.chunk.job},
                           {"chunk", chunk_str(f.chunk)},
@@ -596,10 +623,12 @@ class Worker {
       switch ((*outcomes)[i]) {
         case queue::CommitOutcome::kCommitted:
           ++stats_.committed;
+          metrics_.on_committed(c.chunk.job, 1);
           obs::log_debug("committed", {{"job", c.chunk.job}, {"chunk", chunk_str(c.chunk)}});
           break;
         case queue::CommitOutcome::kDuplicate:
           ++stats_.duplicates;
+          metrics_.on_duplicate(c.chunk.job);
           obs::log_info("duplicate suppressed: chunk was already finished",
                         {{"job", c.chunk.job}, {"chunk", chunk_str(c.chunk)}});
           break;
@@ -661,6 +690,7 @@ class Worker {
         continue;
       }
       stats_.released += static_cast<int64_t>(ids.size());
+      metrics_.on_handed_back(ref.name, static_cast<int64_t>(ids.size()));
       obs::log_info("handed back chunks",
                     {{"job", ref.name}, {"count", std::to_string(ids.size())}});
     }
@@ -668,6 +698,7 @@ class Worker {
 
   void lease_loop() {
     auto q = make_queue_();
+    int64_t lease_connections = 0;
     bool heartbeat_failing = false;
     // Heartbeats go more often than renewals: the registry's outage detection
     // (docs/PROTOCOL.md, "Clocks") needs some worker to reach Redis every
@@ -688,6 +719,7 @@ class Worker {
       // The heartbeat also registers this connection: its closing is how
       // other workers learn at once that this one died.
       if (auto st = q->heartbeat(options_.info); !st) {
+        metrics_.on_redis_error("heartbeat");
         if (!heartbeat_failing) {
           obs::log_warn("cannot reach Redis from the lease thread; retrying",
                         {{"error", st.error().message}});
@@ -698,12 +730,17 @@ class Worker {
         obs::log_info("lease thread reached Redis again", {});
       }
       for (auto& [ref, ids] : by_ref) {
+        auto sent = Clock::now();
         auto lost = q->renew(ref, ids);
         if (!lost) {
+          metrics_.on_redis_error("renew");
           obs::log_warn("cannot renew leases",
                         {{"job", ref.name}, {"error", lost.error().message}});
           continue;
         }
+        metrics_.observe_renewal(
+            ref.name, static_cast<int64_t>(ids.size() - std::min(ids.size(), lost->size())),
+            std::chrono::duration<double>(Clock::now() - sent).count());
         if (lost->empty()) continue;
         std::lock_guard<std::mutex> g(mu_);
         for (const auto& id : *lost) {
@@ -712,11 +749,13 @@ class Worker {
           it->second.lost = true;
           it->second.cancel->store(true);
           ++stats_lost_;
+          metrics_.on_lease_lost(ref.name);
           obs::log_warn("lease lost: the chunk is no longer this worker's",
                         {{"job", ref.name}, {"chunk", chunk_str(it->second.chunk)}});
         }
         outcome_cv_.notify_one();
       }
+      if (options_.metrics != nullptr) note_reconnects(*q, lease_connections);
       lock.lock();
       lease_cv_.wait_for(lock, beat, [&] { return shutting_down_; });
       if (shutting_down_) return;
@@ -725,12 +764,26 @@ class Worker {
 
   void log_redis_error(const char* what, const std::string& job, const Error& e) {
     obs::log_warn(std::string(what) + " failed; will retry", {{"job", job}, {"error", e.message}});
+    // The same few names as a metric label: "list jobs" -> "list_jobs".
+    std::string op = what;
+    std::replace(op.begin(), op.end(), ' ', '_');
+    metrics_.on_redis_error(op);
+  }
+
+  // Reports the connections `q` opened beyond its first since `seen`.
+  void note_reconnects(const queue::WorkQueue& q, int64_t& seen) {
+    const int64_t now = q.connections();
+    if (now > seen) {
+      metrics_.on_reconnects(std::max<int64_t>(now - 1, 0) - std::max<int64_t>(seen - 1, 0));
+      seen = now;
+    }
   }
 
   WorkerOptions options_;
   const QueueFactory& make_queue_;
   const KernelFactory& make_kernel_;
   const std::atomic<bool>& stop_;
+  obs::WorkerMetrics& metrics_;  // thread-safe
 
   // Main thread only.
   std::unique_ptr<queue::WorkQueue> queue_;
@@ -744,6 +797,7 @@ class Worker {
   Clock::time_point last_activity_;
   WorkerStats stats_;
   int64_t stats_lost_ = 0;  // guarded by mu_ (the lease thread counts)
+  int64_t main_connections_ = 0;
 
   std::mutex mu_;  // guards everything below
   std::map<std::string, InFlight> in_flight_;

@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "kernels/kernel.h"
+#include "obs/metrics.h"
 #include "queue/work_queue.h"
 
 namespace ttg::worker {
@@ -44,6 +45,9 @@ struct WorkerOptions {
   std::vector<std::string> exec_prefixes;
   // What the registry shows of this worker.
   queue::WorkerInfo info;
+  // Where the worker reports its events (obs/metrics.h); borrowed, must
+  // outlive run_worker(). Default nullptr: no metrics, at no cost.
+  obs::WorkerMetrics* metrics = nullptr;
 };
 
 struct WorkerStats {

@@ -791,6 +791,7 @@ TEST_F(BadInputTest, BadNumbersInEveryNumericFlagAndVariable) {
       {"--drain-timeout", worker, 0, "2147483647"},
       {"--connect-timeout", worker, 0, "86400"},
       {"--metrics-port", config, 0, "65535"},
+      {"--metrics-port", worker, 0, "65535"},
       {"TOTAL_PARAMETERS", submit, 1, "9223372036854775807"},
       {"CHUNK_SIZE", submit, 1, "1000000"},
       {"BATCH_SIZE", worker, 1, "1000000"},

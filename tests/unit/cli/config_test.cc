@@ -41,6 +41,7 @@ TEST_F(ConfigTest, DefaultsWithTheirSource) {
   EXPECT_EQ(s->max_attempts, 3);
   EXPECT_EQ(s->drain_timeout_seconds, 30);
   EXPECT_EQ(s->metrics_port, 0);
+  EXPECT_EQ(s->metrics_bind, "127.0.0.1");
   EXPECT_EQ(s->threads, hardware_threads());
   EXPECT_EQ(s->log_level, "info");
   EXPECT_EQ(s->log_format, obs::LogFormat::kText);
@@ -147,6 +148,22 @@ TEST_F(ConfigTest, PrototypeEnvironmentNames) {
   EXPECT_EQ(redis->port, 6380);
 }
 
+TEST_F(ConfigTest, MetricsEndpointFromEachLayer) {
+  std::string file = write("metrics.yaml", "metrics_port: 9100\nmetrics_bind: 0.0.0.0\n");
+  auto s = load({{"TTG_CONFIG", file}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->metrics_port, 9100);
+  EXPECT_EQ(s->metrics_bind, "0.0.0.0");
+  s = load({{"TTG_CONFIG", file}, {"TTG_METRICS_PORT", "9200"}, {"TTG_METRICS_BIND", "10.0.0.1"}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->metrics_port, 9200);
+  EXPECT_EQ(s->metrics_bind, "10.0.0.1");
+  EXPECT_EQ(s->source("metrics_bind").describe(), "env TTG_METRICS_BIND");
+  s = load({{"TTG_METRICS_BIND", "10.0.0.1"}}, {{"metrics_bind", "--metrics-bind", "10.0.0.7"}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->metrics_bind, "10.0.0.7");
+}
+
 TEST_F(ConfigTest, FirstEnvNameWinsAndEmptyCountsAsUnset) {
   auto s = load({{"CHUNK_SIZE", "7"},
                  {"BATCH_SIZE", "8"},
@@ -193,6 +210,15 @@ TEST_F(ConfigTest, ErrorsNameTheirSource) {
        {},
        {{"metrics_port", "--metrics-port", "70000"}},
        "--metrics-port: must be at most 65535"},
+      {"bind address not an IP address",
+       {},
+       {{"metrics_bind", "--metrics-bind", "localhost"}},
+       "--metrics-bind: expected an IPv4 address (0.0.0.0 for every interface), got "
+       "'localhost'"},
+      {"bind address with a port",
+       {{"TTG_METRICS_BIND", "0.0.0.0:9100"}},
+       {},
+       "TTG_METRICS_BIND: expected an IPv4 address"},
       {"bad log level", {{"LOG_LEVEL", "loud"}}, {}, "LOG_LEVEL: expected one of trace"},
       {"bad log format",
        {},

@@ -173,5 +173,21 @@ TEST(ChunkListTest, FormatsWhatItParses) {
   EXPECT_EQ(*back, chunks);
 }
 
+TEST(Iso8601Test, ParsesWhatItPrints) {
+  for (int64_t ms : {int64_t{0}, int64_t{951782400123}, int64_t{1796000000999},
+                     int64_t{4102444799000}, int64_t{1709164800000}}) {
+    auto back = parse_iso8601(iso8601(ms));
+    ASSERT_TRUE(back.has_value()) << iso8601(ms);
+    EXPECT_EQ(*back, ms) << iso8601(ms);
+  }
+}
+
+TEST(Iso8601Test, RefusesOtherText) {
+  for (const char* text : {"", "2026-11-29T18:12:34Z", "2026-11-29 18:12:34.123Z",
+                           "2026-13-29T18:12:34.123Z", "2026-11-29T18:12:34.123", "x"}) {
+    EXPECT_FALSE(parse_iso8601(text).has_value()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace ttg

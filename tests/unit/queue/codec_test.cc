@@ -41,6 +41,24 @@ TEST(CodecTest, DecodeRejectsEntriesThatDisagreeWithTheSpec) {
   }
 }
 
+TEST(CodecTest, DecodeReadsWhenTheChunkWasQueued) {
+  JobSpec s;
+  s.total_params = 25;
+  s.chunk_size = 10;
+  auto entry = [&](const std::string& created_at) {
+    std::vector<redis::Reply> r;
+    for (const auto& x : task_fields("j", s, 1, created_at)) r.push_back(redis::Reply::string(x));
+    return decode_task("j", s, entry_id_for_chunk(1), redis::Reply::array(std::move(r)), 1);
+  };
+  Chunk good = entry(iso8601(1796000000123));
+  EXPECT_TRUE(good.malformed.empty()) << good.malformed;
+  EXPECT_EQ(good.created_ms, 1796000000123);
+  // Unknown, not malformed: the time only feeds a metric.
+  Chunk odd = entry("yesterday");
+  EXPECT_TRUE(odd.malformed.empty()) << odd.malformed;
+  EXPECT_EQ(odd.created_ms, 0);
+}
+
 TEST(CodecTest, EntryIdNamesTheChunk) {
   EXPECT_EQ(entry_id_for_chunk(0), "1-0");
   EXPECT_EQ(entry_id_for_chunk(41), "42-0");

@@ -1,0 +1,64 @@
+#pragma once
+// Tests of the worker's metrics: the Prometheus text format parsed as far as
+// TTG's metrics use it, a scrape over HTTP on loopback, and a private
+// Prometheus server (the `prometheus` binary) started and stopped by pid.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "util/process.h"
+
+namespace ttg::testing {
+
+using Labels = std::map<std::string, std::string>;
+
+// The samples of one exposition.
+struct Exposition {
+  std::map<std::string, double> samples;     // key(name, labels) -> value
+  std::map<std::string, std::string> types;  // family name -> "counter", "gauge", ...
+
+  // Parses `text`; lines it cannot read are listed in `errors`.
+  static Exposition parse(const std::string& text);
+  // "name{a="x",b="y"}", labels in name order.
+  static std::string key(const std::string& name, const Labels& labels);
+  // The value of `name` with exactly `labels`, or nullopt.
+  std::optional<double> value(const std::string& name, const Labels& labels) const;
+  // The sum of every sample of `name` whose labels include `labels`.
+  double sum(const std::string& name, const Labels& labels = {}) const;
+
+  std::string errors;
+};
+
+// GET http://127.0.0.1:`port``path`: the body of a 200 reply, else nullopt.
+std::optional<std::string> http_get(int port, const std::string& path = "/metrics");
+
+// The full path of `program` on PATH, or "" when it is not there.
+std::string find_on_path(const std::string& program);
+
+// A private Prometheus on a free loopback port, scraping `target`
+// ("127.0.0.1:9100") every second, with its data in `dir`. Stopped (SIGTERM,
+// then SIGKILL) by pid when destroyed.
+class PrometheusServer {
+ public:
+  // Starts it and waits (up to 60 s) until /-/ready answers. nullptr with
+  // `error` set when it cannot start.
+  static std::unique_ptr<PrometheusServer> start(const std::string& binary, const std::string& dir,
+                                                 const std::string& target, std::string& error);
+  ~PrometheusServer();
+
+  // An instant query's first sample value; nullopt when the result is empty
+  // or the query failed.
+  std::optional<double> query(const std::string& promql) const;
+  int port() const { return port_; }
+  const std::string& log() const { return log_; }
+
+ private:
+  PrometheusServer() = default;
+  util::Process process_;
+  int port_ = 0;
+  std::string log_;
+};
+
+}  // namespace ttg::testing
