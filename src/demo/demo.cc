@@ -46,6 +46,12 @@ Scale scale_of(const std::string& name) {
   return {1'000, 10, 100, 40, 25, 2'000'000};
 }
 
+// A field of a result or event entry; "" when it has none.
+std::string field(const queue::ResultRecord& r, const char* key) {
+  auto it = r.fields.find(key);
+  return it == r.fields.end() ? std::string() : it->second;
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -225,10 +231,7 @@ class Demo {
       if (batch.empty()) return {};
       for (const auto& r : batch) {
         last_result_ = r.entry_id;
-        auto get = [&](const char* k) {
-          auto it = r.fields.find(k);
-          return it == r.fields.end() ? std::string() : it->second;
-        };
+        auto get = [&](const char* k) { return field(r, k); };
         std::string worker = get("worker_id");
         int64_t chunk = util::parse_int(get("chunk_id")).value_or(-1);
         for (auto& w : workers_) {
@@ -248,10 +251,7 @@ class Demo {
     TTG_TRY_ASSIGN(auto events, store_->events(o_.job, last_event_, 1000));
     for (const auto& e : events) {
       last_event_ = e.entry_id;
-      auto get = [&](const char* k) {
-        auto it = e.fields.find(k);
-        return it == e.fields.end() ? std::string() : it->second;
-      };
+      auto get = [&](const char* k) { return field(e, k); };
       std::string type = get("type");
       if (type == "takeover") {
         event("chunk " + get("chunk") + " taken over by " + get("to") + " from " + get("from") +

@@ -37,6 +37,19 @@ class WorkerProcessFixture : public RedisTest {
     RedisTest::TearDown();
   }
 
+  // Starts `ttg worker --redis URL --worker-id NAME --log-level info
+  // EXTRA...` with its log in dir_; returns its index in workers_.
+  size_t start_worker(const std::string& name, const std::vector<std::string>& extra = {},
+                      const std::vector<std::string>& env = {}) {
+    std::string log = dir_->path() + "/" + name + "-" + std::to_string(logs_.size()) + ".log";
+    logs_.push_back(log);
+    std::vector<std::string> args{"worker", "--redis",     server_->url(), "--worker-id",
+                                  name,     "--log-level", "info"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    workers_.push_back(start_ttg(args, log, env));
+    return workers_.size() - 1;
+  }
+
   std::unique_ptr<util::TempDir> dir_;
   std::unique_ptr<queue::JobStore> store_;
   std::vector<util::Process> workers_;

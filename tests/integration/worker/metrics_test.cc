@@ -45,17 +45,6 @@ JobSpec spec_of(const std::string& kernel, int64_t params, nlohmann::json args, 
 
 class WorkerMetricsTest : public testing::WorkerProcessFixture {
  protected:
-  size_t start_worker(const std::string& name, std::vector<std::string> extra,
-                      const std::vector<std::string>& env = {}) {
-    std::string log = dir_->path() + "/" + name + "-" + std::to_string(logs_.size()) + ".log";
-    logs_.push_back(log);
-    std::vector<std::string> args{"worker", "--redis",     server_->url(), "--worker-id",
-                                  name,     "--log-level", "info"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    workers_.push_back(testing::start_ttg(args, log, env));
-    return workers_.size() - 1;
-  }
-
   int free_port() {
     auto port = redis::pick_free_port();
     EXPECT_TRUE(port) << port.error().message;

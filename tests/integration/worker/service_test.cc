@@ -42,17 +42,6 @@ JobSpec spec_of(const std::string& kernel, int64_t params, int64_t chunk, nlohma
 
 class ServiceTest : public testing::WorkerProcessFixture {
  protected:
-  size_t start_worker(const std::string& name, std::vector<std::string> extra = {},
-                      std::vector<std::string> env = {}) {
-    std::string log = dir_->path() + "/" + name + "-" + std::to_string(logs_.size()) + ".log";
-    logs_.push_back(log);
-    std::vector<std::string> args{"worker", "--redis",     server_->url(), "--worker-id",
-                                  name,     "--log-level", "info"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    workers_.push_back(testing::start_ttg(args, log, env));
-    return workers_.size() - 1;
-  }
-
   std::optional<queue::JobStatus> try_status(const std::string& job) {
     auto s = store_->status(job);
     if (!s) return std::nullopt;
