@@ -169,7 +169,11 @@ wait_for 60 "Redis to answer" redis_ready
 say "submitting job $job (pod ttg-submit)"
 played+=("$work/submit.yaml")
 play "$work/submit.yaml"
-wait_for 120 "the submit pod to finish" exited "$submit_ctr"
+if ! wait_for 120 "the submit pod to finish" exited "$submit_ctr"; then
+  # What the container said (a missing library, a bad flag) tells why.
+  podman logs "$submit_ctr" 2>&1 | tail -n 20 | sed 's/^/    submit: /' >&2
+  exit 1
+fi
 code=$(podman inspect --format '{{.State.ExitCode}}' "$submit_ctr")
 podman logs "$submit_ctr" 2>&1 | sed 's/^/    submit: /'
 [[ "$code" == 0 ]] || { echo "pods-demo: the submit pod exited $code" >&2; exit 1; }
