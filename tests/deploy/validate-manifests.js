@@ -367,13 +367,16 @@ function checkScaledObject(o, byId, has, problems) {
 // Each Pod of the build must equal the base's template of the same name
 // (StatefulSet redis -> Pod redis, Job ttg-submit -> Pod ttg-submit), and
 // each Deployment the base's, except for images, the StatefulSet's claim
-// template, which becomes a claim of its own, and a node name taken from
-// spec.nodeName, which may become a plain value (podman has no nodes).
+// template, which becomes a claim of its own, a node name taken from
+// spec.nodeName, which may become a plain value (podman has no nodes), and a
+// Deployment's container ports, which podman publishes on the host (its
+// replicas would collide).
 function compareWithBase(objects, base, problems) {
-  const strip = (spec, dropVolume) => {
+  const strip = (spec, dropVolume, dropPorts) => {
     const s = JSON.parse(JSON.stringify(spec));
     for (const c of s.containers || []) {
       delete c.image;
+      if (dropPorts) delete c.ports;
       for (const e of c.env || []) {
         const f = (e.valueFrom || {}).fieldRef;
         if ((f && f.fieldPath === 'spec.nodeName') || (e.name === 'NODE_NAME' && e.value)) {
@@ -397,7 +400,8 @@ function compareWithBase(objects, base, problems) {
     }
     const claims = (b.spec.volumeClaimTemplates || []).map((t) => t.metadata.name);
     const btpl = podTemplate(b);
-    if (!same(strip(tpl.spec, claims[0]), strip(btpl.spec, claims[0]))) {
+    const ports = o.kind === 'Deployment';
+    if (!same(strip(tpl.spec, claims[0], ports), strip(btpl.spec, claims[0], ports))) {
       problems.push(`${idOf(o)}: its spec differs from the base's ${idOf(b)} beyond images`);
     }
     if (!same(tpl.labels, btpl.labels)) {
