@@ -23,6 +23,9 @@ packages=(
   redis-server redis-tools
   # The metrics tests: prometheus and promtool.
   prometheus
+  # The dashboard's and the report's charts (compiled into ttg), and the
+  # headless browser their tests load them in.
+  libjs-chart.js chromium
   iproute2 iptables procps python3
   # The container image and the pods demo (make image, run-demo.sh --target
   # pods): podman with runc, its network stack with DNS, mmdebstrap for the
