@@ -12,6 +12,8 @@
 #include <regex>
 #include <set>
 
+#include <csignal>
+
 #include "support/scratch_dir.h"
 #include "support/worker_fixture.h"
 #include "util/strings.h"
@@ -350,6 +352,56 @@ TEST_F(ReportCommandTest, RetriesAndDeadChunksAreOnTheTimelineAndListed) {
   EXPECT_EQ(data["dead"][0]["attempts"], 2);
   EXPECT_NE(data["dead"][0]["last_error"].get<std::string>().find("always fails"),
             std::string::npos);
+}
+
+// Worker a freezes (SIGSTOP) after computing chunk 0, before committing it;
+// b takes the chunk over once a's lease expires and commits it; a, resumed,
+// commits too and is suppressed as a duplicate. The timeline marks both, and
+// chunk 0's bar is b's second attempt.
+TEST_F(ReportCommandTest, TakeoverAndDuplicateAreOnTheTimeline) {
+  auto sub = ttg({"submit", "--job", "t", "--params", "4", "--chunk-size", "1", "--kernel",
+                  "faulty", "--arg", "work_ms=10", "--arg", "pause_chunks=0"});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err;
+  const std::vector<std::string> flags = {
+      "--job",          "t", "--threads", "1", "--lease-ms", "500", "--reclaim-interval-ms", "100",
+      "--idle-timeout", "2"};
+  size_t a = start_worker("w0", flags, {"TTG_CONFIG="});
+  ASSERT_TRUE(testing::wait_until([&] {
+    return testing::read_file(logs_[a]).find("stopping the process") != std::string::npos;
+  }));
+  size_t b = start_worker("w1", flags, {"TTG_CONFIG="});
+  auto status = [&] {
+    auto s = store_->status("t");
+    return s ? *s : queue::JobStatus{};
+  };
+  ASSERT_TRUE(testing::wait_until([&] { return status().done == 4; }));
+  workers_[a].signal(SIGCONT);
+  ASSERT_TRUE(testing::wait_until([&] { return status().duplicates == 1; }));
+  for (size_t i : {a, b}) {
+    auto code = workers_[i].wait_for(milliseconds(60000));
+    ASSERT_TRUE(code) << "a worker did not finish";
+    EXPECT_EQ(*code, 0);
+  }
+
+  json data = data_of(report("t"));
+  EXPECT_EQ(data["summary"]["takeovers"], 1);
+  EXPECT_EQ(data["summary"]["duplicates"], 1);
+  const json& t = data["timeline"];
+  expect_bar_per_chunk(t, 4);
+  for (const auto& bar : t["bars"]) {
+    if (bar["chunk"] != 0) continue;
+    EXPECT_EQ(bar["worker"], "w1");
+    EXPECT_EQ(bar["attempt"], 2);
+  }
+  std::map<std::string, json> by_type;
+  for (const auto& e : t["events"]) by_type[e["type"].get<std::string>()] = e;
+  ASSERT_EQ(t["events"].size(), 2u) << t["events"];
+  EXPECT_EQ(by_type["takeover"]["chunk"], 0);
+  EXPECT_EQ(by_type["takeover"]["worker"], "w1");
+  EXPECT_EQ(by_type["takeover"]["from"], "w0");
+  EXPECT_EQ(by_type["duplicate"]["chunk"], 0);
+  EXPECT_EQ(by_type["duplicate"]["worker"], "w0");
+  EXPECT_EQ(t["workers"], json::array({"w0", "w1"}));
 }
 
 }  // namespace
