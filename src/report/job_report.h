@@ -17,15 +17,19 @@
 //               values: numbers ascending, other values in the order of the
 //               sets), values (values[j][i] at ys[j], xs[i]; null for a cell
 //               without a record), z_min, z_max, aggregate ("none", or
-//               "mean" when some cell holds several records: a parameter
-//               other than x and y varies), records_per_cell_max,
+//               "mean" when some cell holds several records),
+//               records_per_cell_max (the most records in one cell),
+//               records_per_point_max (the most at one (x, y) pair: more
+//               than 1 when a parameter other than x and y varies),
 //               empty_cells, skipped (records without a number at x, y, z),
 //               x_binned, y_binned (true when the axis had more than
 //               kMaxAxisValues values: each shown value is then the first of
 //               a bin of neighbouring values, x_ranges / y_ranges give each
 //               bin's [first, last], and the cell is the mean of its records)
 //   line        (one parameter) x, z, xs, zs (the mean of the records at each
-//               x), aggregate, binned and ranges past kMaxLinePoints, skipped
+//               x), aggregate, records_per_cell_max, records_per_point_max,
+//               empty_cells, z_min, z_max, skipped, binned, and ranges past
+//               kMaxLinePoints
 //   timeline    bars [{chunk, worker, start_ms, end_ms, attempt, claimed_ms,
 //               queued_ms}] (the computation that was committed: end_ms its
 //               commit, start_ms = end_ms - its compute time; Redis's clock),

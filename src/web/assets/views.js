@@ -138,10 +138,13 @@
   function plotNotes(p, isGrid) {
     var out = [];
     if (p.aggregate === 'mean') {
+      var why = [];
+      if (p.records_per_point_max > 1) {
+        why.push('parameters other than ' + (isGrid ? p.x + ' and ' + p.y : p.x) + ' vary');
+      }
+      if (p.x_binned || p.y_binned || p.binned) why.push('neighbouring values share a bin');
       out.push(note('Each ' + (isGrid ? 'cell' : 'point') + ' is the mean of up to ' +
-        p.records_per_cell_max + ' results: parameters other than ' +
-        (isGrid ? p.x + ' and ' + p.y : p.x) + ' vary' +
-        (p.x_binned || p.y_binned || p.binned ? ', or neighbouring values share a bin' : '') + '.'));
+        p.records_per_cell_max + ' results: ' + why.join(', and ') + '.'));
     }
     if (isGrid && p.x_binned) out.push(note(p.x + ': its values are shown in ' + p.xs.length + ' bins of neighbouring values.'));
     if (isGrid && p.y_binned) out.push(note(p.y + ': its values are shown in ' + p.ys.length + ' bins of neighbouring values.'));

@@ -151,6 +151,7 @@ TEST(PlotBuilderTest, RecordsSharingACellAreAveragedAndSaySo) {
   json g = p.to_json()["grid"];
   EXPECT_EQ(g["aggregate"], "mean");
   EXPECT_EQ(g["records_per_cell_max"], 4);
+  EXPECT_EQ(g["records_per_point_max"], 4);
   EXPECT_EQ(g["values"][0][0], 1.5);
   EXPECT_EQ(g["values"][0][1], 7.0);
   EXPECT_EQ(g["values"][1][0], 5.0);
@@ -189,7 +190,10 @@ TEST(PlotBuilderTest, AxesPastTheLimitAreBinnedByRankWithTheirRanges) {
   EXPECT_EQ(g["x_binned"], true);
   EXPECT_EQ(g["y_binned"], false);
   ASSERT_EQ(g["x_ranges"].size(), 300u);
+  // Averaged because bins hold several values, not because of another
+  // parameter.
   EXPECT_EQ(g["aggregate"], "mean");
+  EXPECT_EQ(g["records_per_point_max"], 1);
   // Every rank lands in exactly one bin, in order, and each bin's mean is
   // the mean of the ranks it holds.
   int64_t next = 0;
