@@ -40,6 +40,10 @@ const std::vector<Subcommand>& subcommands() {
        with_redis_flags(), setup_results,
        "ttg results sweep1 -o sweep1.csv             # CSV for pandas, R or a spreadsheet\n"
        "ttg results sir --columns beta,gamma,r0 --format jsonl"},
+      {"report", "Write a job's report: one HTML file with a heatmap, timeline, histograms",
+       with_redis_flags(), setup_report,
+       "ttg report sir -o sir.html                    # open it from disk, offline\n"
+       "ttg report sir -o sir.html --x gamma --y beta --z r0"},
       {"dead", "List a job's dead chunks: why each died, its attempts and last error",
        with_redis_flags(), setup_dead,
        "ttg dead sweep1         # a table, then how to run them again\n"

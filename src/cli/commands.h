@@ -79,6 +79,7 @@ Handler setup_status(CLI::App& app);
 Handler setup_serve(CLI::App& app);
 Handler setup_jobs(CLI::App& app);
 Handler setup_results(CLI::App& app);
+Handler setup_report(CLI::App& app);
 Handler setup_verify(CLI::App& app);
 Handler setup_dead(CLI::App& app);
 Handler setup_retry(CLI::App& app);

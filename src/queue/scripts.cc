@@ -391,7 +391,7 @@ local state, err = incarnation(run)
 if not state then return err end
 local at = iso8601(now_ms())
 local out, committed, duplicates = {}, 0, 0
-for i = 3, #ARGV, 5 do
+for i = 3, #ARGV, 7 do
   local id, cs = ARGV[i], ARGV[i + 1]
   local c = tonumber(cs)
   if redis.call('GETBIT', K.done, c) == 1 then
@@ -402,7 +402,8 @@ for i = 3, #ARGV, 5 do
   else
     redis.call('XADD', K.results, '*', 'chunk_id', cs, 'worker_id', worker, 'status', 'ok',
                'duration_seconds', ARGV[i + 3], 'completed_at', at,
-               'result_data', ARGV[i + 4], 'attempt', ARGV[i + 2], 'entry_id', id)
+               'result_data', ARGV[i + 4], 'attempt', ARGV[i + 2], 'entry_id', id,
+               'claimed_ms', ARGV[i + 5], 'queued_ms', ARGV[i + 6])
     redis.call('SETBIT', K.done, c, 1)
     redis.call('XACK', K.tasks, GROUP, id)
     committed = committed + 1
@@ -751,6 +752,8 @@ void add_commit(Call& call, const Completion& c) {
   call.args.push_back(std::to_string(c.chunk.attempt));
   call.args.push_back(duration);
   call.args.push_back(c.result_data);
+  call.args.push_back(num(c.chunk.claimed_ms));
+  call.args.push_back(num(c.chunk.created_ms));
 }
 
 Call fail(const Chunk& chunk, const std::string& consumer, const std::string& worker,

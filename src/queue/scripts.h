@@ -66,7 +66,9 @@ Call hand_over(const JobRef& job, HandOver kind, const std::string& from, int64_
                int n, const std::string& worker, const std::vector<std::string>& ids);
 
 // Commits chunks of one job: first commit wins; a later one is a suppressed
-// duplicate. Start with commit(), then add_commit() per chunk (<= 128).
+// duplicate. Start with commit(), then add_commit() per chunk (<= 128): 7
+// arguments each (entry, chunk, attempt, duration, result data, and the
+// chunk's claimed_ms and created_ms, stored as claimed_ms and queued_ms).
 // Reply: per chunk 1 committed, 0 duplicate.
 Call commit(const JobRef& job, const std::string& worker);
 void add_commit(Call& call, const Completion& completion);

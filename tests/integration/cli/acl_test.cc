@@ -199,6 +199,10 @@ TEST_F(AclRolesTest, EachRoleDoesItsJob) {
   EXPECT_EQ(lines_of(results.out).size(), 25u) << results.out;
   EXPECT_NE(results.err.find("1 of 6 chunks have no result (dead)"), std::string::npos)
       << results.err;
+  // The report reads what results, status and dead read.
+  auto page = ttg_as(Role::kMonitor, {"report", "acl1", "-o", "-"});
+  ASSERT_EQ(page.exit_code, 0) << page.err;
+  EXPECT_NE(page.out.find("\"dead_total\":1"), std::string::npos);
   auto watch = ttg_as(Role::kMonitor, {"status"});
   EXPECT_EQ(watch.exit_code, 0) << watch.err;
 

@@ -306,6 +306,41 @@ TEST_F(QueueProtocolTest, ExpiredLeaseIsTakenOverAndTheLateCommitIsADuplicate) {
   EXPECT_EQ(results("j").size(), 1u);
 }
 
+// A result entry holds every field of docs/PROTOCOL.md ("Result entries"):
+// the claim that computed it and when its chunk was queued, both on Redis's
+// clock, around the commit's completed_at.
+TEST_F(QueueProtocolTest, ResultEntryRecordsTheClaimAndTheQueueTimeOnRedisClock) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10), {}));
+  auto a = consumer("a", 10000);
+  auto claimed = claim(*a, "j", 2);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 2u);
+  std::vector<Completion> done;
+  for (const auto& c : *claimed) {
+    EXPECT_GT(c.created_ms, 0);
+    EXPECT_GE(c.claimed_ms, c.created_ms);
+    done.push_back(completion(c));
+  }
+  auto committed = a->commit(done);
+  ASSERT_TRUE(committed);
+  auto stored = results("j");
+  ASSERT_EQ(stored.size(), 2u);
+  for (size_t i = 0; i < stored.size(); ++i) {
+    const auto& f = stored[i].fields;
+    std::set<std::string> names;
+    for (const auto& [name, value] : f) names.insert(name);
+    EXPECT_EQ(names, (std::set<std::string>{"chunk_id", "worker_id", "status", "duration_seconds",
+                                            "completed_at", "result_data", "attempt", "entry_id",
+                                            "claimed_ms", "queued_ms"}));
+    const Chunk& c = (*claimed)[i];
+    EXPECT_EQ(f.at("claimed_ms"), std::to_string(c.claimed_ms));
+    EXPECT_EQ(f.at("queued_ms"), std::to_string(c.created_ms));
+    auto completed = parse_iso8601(f.at("completed_at"));
+    ASSERT_TRUE(completed) << f.at("completed_at");
+    EXPECT_GE(*completed, c.claimed_ms);
+  }
+}
+
 // A worker whose chunk was handed over but not yet claimed by anyone (it was
 // only slow) takes it back with its next renewal: no attempt is spent.
 TEST_F(QueueProtocolTest, SlowOwnerTakesBackAHandedOverChunkNobodyClaimed) {
