@@ -78,12 +78,6 @@ std::string_view asset_text(const char* name) {
 // What the report page adds to ttg.css.
 constexpr const char* kPageStyle = R"(
 main.ttg-report { max-width: 1100px; }
-.card h2 { margin: 0 0 8px; font-size: 16px; }
-.card h3 { margin: 12px 0 4px; font-size: 14px; }
-table.summary { width: auto; }
-table.summary th { padding-right: 24px; }
-.heatmap-plot { overflow-x: auto; }
-.note { margin: 4px 0; font-size: 13px; }
 )";
 
 }  // namespace

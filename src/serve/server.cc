@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "obs/job_metrics.h"
+#include "queue/redis_queue.h"
+#include "report/job_report.h"
 #include "serve/api.h"
 #include "util/net.h"
 #include "web/web.h"
@@ -88,23 +90,28 @@ void Server::Impl::routes() {
     if (!j) return send_error(res, 404, "no job '" + name + "' is shown (ttg serve --max-jobs)");
     send_json(res, *j);
   });
-  http.Get(R"(/api/jobs/([^/]+)/report)", [this](const httplib::Request& req,
-                                                 httplib::Response& res) {
-    const std::string name = req.matches[1];
-    if (!options.report) {
-      return send_error(res, 404, "the results view is not part of this build");
-    }
-    if (poller.snapshot()->find(name) == nullptr) {
-      return send_error(res, 404, "no job '" + name + "' is shown");
-    }
-    std::map<std::string, std::string> query;
-    for (const auto& [k, v] : req.params) query[k] = v;
-    auto r = options.report(name, query);
-    if (!r) {
-      return send_error(res, r.error().code == ErrorCode::kNotFound ? 404 : 500, r.error().message);
-    }
-    send_json(res, *r);
-  });
+  http.Get(R"(/api/jobs/([^/]+)/report)",
+           [this](const httplib::Request& req, httplib::Response& res) {
+             const std::string name = req.matches[1];
+             if (!options.report) {
+               return send_error(res, 404, "the results view is not part of this build");
+             }
+             if (poller.snapshot()->find(name) == nullptr) {
+               return send_error(res, 404, "no job '" + name + "' is shown");
+             }
+             std::map<std::string, std::string> query;
+             for (const auto& [k, v] : req.params) query[k] = v;
+             auto r = options.report(name, query);
+             if (!r) {
+               const ErrorCode code = r.error().code;
+               return send_error(res,
+                                 code == ErrorCode::kNotFound          ? 404
+                                 : code == ErrorCode::kInvalidArgument ? 400
+                                                                       : 500,
+                                 r.error().message);
+             }
+             send_json(res, *r);
+           });
   auto page = [](const httplib::Request&, httplib::Response& res) {
     const web::Asset* a = web::asset("dashboard.html");
     if (a == nullptr) return send_error(res, 500, "the dashboard is not part of this build");
@@ -128,6 +135,23 @@ void Server::Impl::routes() {
                                 std::exception_ptr) { send_error(res, 500, "internal error"); });
 }
 
+ReportFn report_from(const redis::Options& redis) {
+  return [redis](const std::string& job,
+                 const std::map<std::string, std::string>& query) -> Result<nlohmann::json> {
+    // A connection of its own per request: request threads run at once.
+    queue::JobStore store(redis);
+    report::ReportOptions options;
+    auto param = [&](const char* key) {
+      auto it = query.find(key);
+      return it == query.end() ? std::string() : it->second;
+    };
+    options.x = param("x");
+    options.y = param("y");
+    options.z = param("z");
+    return report::build_report(store, job, options);
+  };
+}
+
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   const std::string at = options.bind + ":" + std::to_string(options.port);
   auto fail = [&](const std::string& why) {
@@ -139,6 +163,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
                 "'");
   }
   if (options.port < 0 || options.port > 65535) return fail("the port must be 0 to 65535");
+  if (!options.report) options.report = report_from(options.poller.redis);
   auto impl = std::make_unique<Impl>(std::move(options));
   impl->routes();
   const ServerOptions& o = impl->options;

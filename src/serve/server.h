@@ -32,9 +32,15 @@ struct ServerOptions {
   int port = 8080;
   // ttg's version, for ttg_serve_build_info. Default empty.
   std::string version;
-  // Answers /api/jobs/NAME/report; empty: that route answers 404.
+  // Answers /api/jobs/NAME/report. Default (empty): report_from() of the
+  // poller's Redis.
   ReportFn report;
 };
+
+// The results view of `ttg report` (report::build_report, query parameters
+// x, y, z), each call on a connection of its own to `redis`: a bad x, y or
+// z is kInvalidArgument (answered 400).
+ReportFn report_from(const redis::Options& redis);
 
 class Server {
  public:

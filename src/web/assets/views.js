@@ -13,7 +13,7 @@
  * Stable ids and classes (tests and styles rely on them):
  *   .ttg-report          the element, once rendered
  *   .summary             the job's summary table (section#summary)
- *   #workers             the table of workers and their chunks
+ *   #report-workers      the table of workers and their chunks
  *   #heatmap canvas      the heatmap of data.grid (a canvas of its own:
  *                        one rectangle per cell, colour scale, axes)
  *   #heatmap-legend      its colour scale
@@ -23,7 +23,7 @@
  *                        letters and duplicates as marks (Chart.js)
  *   #hist-compute canvas chunk compute seconds (Chart.js bars)
  *   #hist-wait canvas    chunk queue-wait seconds (Chart.js bars)
- *   #dead                the table of dead chunks (when there are any)
+ *   #report-dead         the table of dead chunks (when there are any)
  *   .note                what was averaged, binned or left out
  *   .empty               a view with nothing to show yet
  */
@@ -109,7 +109,7 @@
       if ((r[0] === 'dead' && r[1] > 0)) td.className = 'bad';
       return el('tr', null, [el('th', {text: r[0]}), td]);
     }));
-    var workers = el('table', {id: 'workers'}, [
+    var workers = el('table', {id: 'report-workers'}, [
       el('tr', null, [el('th', {text: 'worker'}), el('th', {className: 'num', text: 'chunks'}),
         el('th', {className: 'num', text: 'compute time'})])
     ].concat((s.workers || []).map(function (w) {
@@ -119,7 +119,7 @@
     var children = [table, el('h3', {text: 'Workers'}), workers];
     if (data.dead && data.dead.length) {
       children.push(el('h3', {text: 'Dead chunks'}));
-      children.push(el('table', {id: 'dead'}, [
+      children.push(el('table', {id: 'report-dead'}, [
         el('tr', null, ['chunk', 'reason', 'attempts', 'worker', 'last error'].map(function (h) {
           return el('th', {text: h});
         }))
