@@ -60,6 +60,11 @@ cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/kind-components/"
   echo "components:"
   for c in "$work/k8s/components/"*/; do echo "  - ../../components/$(basename "$c")"; done
 } >>"$work/k8s/overlays/kind-components/kustomization.yaml"
+# And kind with TLS alone (no KEDA objects for its patch to find).
+mkdir -p "$work/k8s/overlays/kind-tls"
+cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/kind-tls/"
+printf 'components:\n  - ../../components/redis-tls\n' >>"$work/k8s/overlays/kind-tls/kustomization.yaml"
+
 build() {  # build NAME DIR
   if "$kustomize" build "$2" >"$work/$1.yaml" 2>"$work/$1.err"; then
     echo "kustomize build $1: $(grep -c '^kind:' "$work/$1.yaml") objects"
@@ -84,7 +89,11 @@ validate() {  # validate NAME [options]
 validate base --external Secret/ttg-redis
 validate kind
 validate aks
-validate kind-components
+# The TLS Secret comes from cert-manager or kubectl (docs/DEPLOY.md).
+validate kind-components --external Secret/ttg-redis-tls
+validate kind-tls --external Secret/ttg-redis-tls
+[[ -s "$work/kind-components.yaml" ]] && grep -q '^  TTG_REDIS_URL: rediss://' "$work/kind-components.yaml" ||
+  fail "kind-components does not use TLS: components/redis-tls was not built"
 validate local --podman --external Secret/ttg-redis --base "$work/base.yaml"
 [[ -s "$work/aks.yaml" ]] && grep -q '^kind: TriggerAuthentication' "$work/aks.yaml" ||
   fail "the aks overlay has no TriggerAuthentication (KEDA's objects went unchecked)"
@@ -124,6 +133,19 @@ refuses missing-key kind "ConfigMap/ttg-job has no key job" 's/^  job: sweep1$/ 
 refuses local-drift local "its spec differs from the base's StatefulSet/redis" \
   's/periodSeconds: 5/periodSeconds: 6/' \
   --podman --external Secret/ttg-redis --base "$work/base.yaml"
+# TLS (components/redis-tls).
+refuses tls-no-ca kind-tls "TTG_REDIS_URL is rediss:// but TTG_REDIS_CA is not set" \
+  '/^  TTG_REDIS_CA: /d' --external Secret/ttg-redis-tls
+refuses tls-plain-probe kind-tls "its readiness probe must speak TLS" \
+  's/redis-cli --tls --cacert/redis-cli --cacert/' --external Secret/ttg-redis-tls
+refuses tls-plain-redis kind-tls "TTG_REDIS_URL is rediss:// but Redis does not serve TLS only" \
+  '/^        - --tls-port$/,+1d' --external Secret/ttg-redis-tls
+refuses tls-plain-url kind-tls "Redis serves TLS only but TTG_REDIS_URL is redis://redis:6379" \
+  's|rediss://redis:6379|redis://redis:6379|' --external Secret/ttg-redis-tls
+refuses tls-keda-plain kind-components "but KEDA gets no TLS" \
+  '/^  - key: ca.crt$/,+2d' --external Secret/ttg-redis-tls
+refuses tls-keda-enabletls kind-components "enableTLS or unsafeSsl beside the" \
+  's/^      consumerGroup: ttg-workers$/&\n      enableTLS: "true"/' --external Secret/ttg-redis-tls
 # Redis's ACL users: each role's user with its own password, the Secret's
 # keys there, the default user off, a probe that names its user.
 refuses user-password-mismatch kind \

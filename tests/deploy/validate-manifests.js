@@ -256,6 +256,7 @@ function check(objects, opts) {
     if (o.kind === 'ScaledObject') checkScaledObject(o, byId, has, problems);
   }
   checkRedisUsers(objects, byId, problems);
+  checkTls(objects, byId, problems);
   if (opts.base) compareWithBase(objects, loadObjects(opts.base), problems);
   return problems;
 }
@@ -349,6 +350,90 @@ function checkRedisUsers(objects, byId, problems) {
         if (role !== 'keda') {
           problems.push(`${idOf(o)}: KEDA's password must be the key keda-password, not ` +
             `${password.key}`);
+        }
+      }
+    }
+  }
+}
+
+// TLS (components/redis-tls): when ttg-config's URL is rediss://, Redis
+// serves TLS only, its probe speaks TLS, every ttg container that connects
+// has TTG_REDIS_CA on a file of a Secret volume it mounts, and KEDA's
+// TriggerAuthentication enables TLS with a CA (and the ScaledObject leaves
+// out enableTLS, which KEDA refuses beside them). A redis:// URL with a
+// TLS-only Redis is refused too.
+function checkTls(objects, byId, problems) {
+  const cfg = byId.get('ConfigMap/ttg-config');
+  if (!cfg) return;
+  const data = cfg.data || {};
+  const tls = /^rediss:\/\//.test(data.TTG_REDIS_URL || '');
+  const secretFile = (spec, c, file) => {
+    const m = (c.volumeMounts || []).find((x) => file.startsWith(x.mountPath.replace(/\/$/, '') + '/'));
+    const v = m && (spec.volumes || []).find((x) => x.name === m.name);
+    return Boolean(v && v.secret);
+  };
+  for (const o of objects) {
+    const spec = (podTemplate(o) || {}).spec;
+    if (!spec) continue;
+    for (const c of spec.containers || []) {
+      const where = `${idOf(o)} container ${c.name}`;
+      const words = (c.command || []).concat(c.args || []);
+      if (words.some((a) => /(^|\/)redis-server( |$)/.test(a))) {
+        const tlsOnly = flagValue(words, '--tls-port') === '6379' && flagValue(words, '--port') === '0';
+        if (tls && !tlsOnly) {
+          problems.push(`${where}: TTG_REDIS_URL is rediss:// but Redis does not serve TLS only ` +
+            '(--tls-port 6379, --port 0)');
+        }
+        if (!tls && tlsOnly) {
+          problems.push(`${where}: Redis serves TLS only but TTG_REDIS_URL is ` +
+            `${data.TTG_REDIS_URL} (rediss:// needed)`);
+        }
+        if (tlsOnly) {
+          for (const f of ['--tls-cert-file', '--tls-key-file', '--tls-ca-cert-file']) {
+            const file = flagValue(words, f);
+            if (!file || !secretFile(spec, c, file)) {
+              problems.push(`${where}: ${f} ${file || '(none)'} is not a file of a Secret volume`);
+            }
+          }
+          const probe = (((c.readinessProbe || {}).exec || {}).command || []).join(' ');
+          if (!/--tls\b/.test(probe) || !/--cacert\s/.test(probe)) {
+            problems.push(`${where}: its readiness probe must speak TLS (redis-cli --tls ` +
+              '--cacert FILE)');
+          }
+        }
+      }
+      const args = c.args || [];
+      const isTtg = /(^|\/)ttg(:|$)/.test(c.image || '') || c.image === 'ttg';
+      if (!tls || !isTtg || args.includes('--static') || !ROLE_OF_COMMAND[args[0]]) continue;
+      const env = envEntry(c, 'TTG_REDIS_CA');
+      const ca = env ? env.value : data.TTG_REDIS_CA;
+      if (!ca) {
+        problems.push(`${where}: TTG_REDIS_URL is rediss:// but TTG_REDIS_CA is not set: ttg ` +
+          "would check Redis's certificate against the system's CAs");
+      } else if (!secretFile(spec, c, ca)) {
+        problems.push(`${where}: TTG_REDIS_CA ${ca} is not a file of a Secret volume it mounts`);
+      }
+    }
+  }
+  for (const o of objects) {
+    if (o.kind === 'TriggerAuthentication') {
+      const refs = o.spec.secretTargetRef || [];
+      const param = (p) => refs.find((r) => r.parameter === p);
+      const on = param('tls') && secretText(byId, param('tls').name, param('tls').key);
+      if (tls && (!param('tls') || (on !== undefined && on !== 'enable') || !param('ca'))) {
+        problems.push(`${idOf(o)}: TTG_REDIS_URL is rediss:// but KEDA gets no TLS: it needs ` +
+          'the parameters tls (a Secret key holding "enable") and ca');
+      }
+      if (!tls && param('tls')) {
+        problems.push(`${idOf(o)}: KEDA speaks TLS but TTG_REDIS_URL is ${data.TTG_REDIS_URL}`);
+      }
+    }
+    if (o.kind === 'ScaledObject' && tls) {
+      for (const t of o.spec.triggers || []) {
+        const m = t.metadata || {};
+        if (m.enableTLS !== undefined || m.unsafeSsl !== undefined) {
+          problems.push(`${idOf(o)}: trigger ${t.name}: enableTLS or unsafeSsl beside the ` +
+            "TriggerAuthentication's tls and ca, which KEDA refuses");
         }
       }
     }
