@@ -48,8 +48,9 @@ submit_ctr=ttg-submit-submit
 workers=(ttg-worker-pod-0 ttg-worker-pod-1 ttg-worker-pod-2)
 volume=ttg-redis-data
 # kube play turns each ConfigMap mounted as a volume into a podman volume
-# of that name, which kube down leaves behind.
-config_volumes=(redis-config ttg-job)
+# of that name, which kube down leaves behind; and an emptyDir into a volume
+# of its name too (the Redis pod's ACL file, `acl`).
+config_volumes=(redis-config ttg-job acl)
 secret=ttg-redis
 net="ttg-demo-$$"
 

@@ -619,12 +619,18 @@ function checkScaledObject(o, byId, has, problems) {
 // (StatefulSet redis -> Pod redis, Job ttg-submit -> Pod ttg-submit), and
 // each Deployment the base's, except for images, the StatefulSet's claim
 // template, which becomes a claim of its own, a node name taken from
-// spec.nodeName, which may become a plain value (podman has no nodes), and a
+// spec.nodeName, which may become a plain value (podman has no nodes), a
 // Deployment's container ports, which podman publishes on the host (its
-// replicas would collide).
+// replicas would collide), and the restart policy OnFailure of a Pod with
+// init containers made from a template that restarts Always (podman 4.3
+// restarts a finished init container under Always).
 function compareWithBase(objects, base, problems) {
   const strip = (spec, dropVolume, dropPorts) => {
     const s = JSON.parse(JSON.stringify(spec));
+    if ((s.initContainers || []).length &&
+      [undefined, 'Always', 'OnFailure'].includes(s.restartPolicy)) {
+      delete s.restartPolicy;
+    }
     for (const c of s.initContainers || []) delete c.image;
     for (const c of s.containers || []) {
       delete c.image;
