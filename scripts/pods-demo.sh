@@ -48,8 +48,9 @@ submit_ctr=ttg-submit-submit
 workers=(ttg-worker-pod-0 ttg-worker-pod-1 ttg-worker-pod-2)
 volume=ttg-redis-data
 # kube play turns each ConfigMap mounted as a volume into a podman volume
-# of that name, which kube down leaves behind.
-config_volumes=(redis-config ttg-job)
+# of that name, which kube down leaves behind; and an emptyDir into a volume
+# of its name too (the Redis pod's ACL file, `acl`).
+config_volumes=(redis-config ttg-job acl)
 secret=ttg-redis
 net="ttg-demo-$$"
 
@@ -135,10 +136,16 @@ job=$(cat "$work/job" 2>/dev/null || true)
 [[ -n "$job" ]] || { echo "pods-demo: no job name in the ConfigMap ttg-job" >&2; exit 1; }
 
 podman network create --label app.kubernetes.io/part-of=ttg "$net" >/dev/null
-# kube play reads a secret of its own format: a JSON object of base64 values.
-password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-printf '{"password":"%s"}' "$(printf '%s' "$password" | base64)" |
-  podman secret create "$secret" - >/dev/null
+# The Redis users' passwords, new for each run, one per role as in the
+# overlays' Secret ttg-redis. kube play reads a secret of its own format: a
+# JSON object of base64 values.
+declare -A password
+json=""
+for role in worker submitter monitor keda admin; do
+  password[$role]=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  json+="${json:+,}\"$role-password\":\"$(printf '%s' "${password[$role]}" | base64)\""
+done
+printf '{%s}' "$json" | podman secret create "$secret" - >/dev/null
 
 play() {  # play FILE: kube play on the demo's network; its messages only on failure
   if ! podman kube play --network "$net" "$1" >"$work/play.log" 2>&1; then
@@ -147,7 +154,13 @@ play() {  # play FILE: kube play on the demo's network; its messages only on fai
     exit 1
   fi
 }
-rcli() { podman exec "$redis_ctr" redis-cli --no-auth-warning "$@"; }
+# The demo reads Redis as the administrator ttg-admin (it reads the done
+# bitmap and task entries, which no TTG role but the worker's may); podman
+# exec -e NAME passes this shell's value without a command line showing it.
+rcli() {
+  REDISCLI_AUTH="${password[admin]}" podman exec -e REDISCLI_AUTH "$redis_ctr" \
+    redis-cli --user ttg-admin "$@"
+}
 wait_for() {  # wait_for SECONDS WHAT COMMAND...: polls every 0.2 s
   local deadline=$((SECONDS + $1)) what="$2"; shift 2
   until "$@" >/dev/null 2>&1; do
@@ -252,7 +265,10 @@ done
 verify_deadline=$((SECONDS + 30))
 while :; do
   code=0
-  verdict_json=$(podman exec "$checker" ttg verify "$job" --json 2>"$work/verify.err") || code=$?
+  # ttg verify reads as `ttg status` does: the user ttg-monitor.
+  verdict_json=$(TTG_REDIS_USER=ttg-monitor TTG_REDIS_PASSWORD="${password[monitor]}" \
+    podman exec -e TTG_REDIS_USER -e TTG_REDIS_PASSWORD "$checker" \
+    ttg verify "$job" --json 2>"$work/verify.err") || code=$?
   [[ $code -eq 3 && $SECONDS -lt $verify_deadline ]] || break
   say "ttg verify could not reach Redis ($(tail -n 1 "$work/verify.err")); trying again"
   sleep 1

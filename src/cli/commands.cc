@@ -87,8 +87,8 @@ bool is_global_flag(std::string_view key) {
 }
 
 std::vector<std::string_view> with_redis_flags(std::initializer_list<std::string_view> more) {
-  std::vector<std::string_view> keys = {"redis_url", "redis_password_file", "redis_ca",
-                                        "redis_cert", "redis_key"};
+  std::vector<std::string_view> keys = {"redis_url", "redis_user", "redis_password_file",
+                                        "redis_ca",  "redis_cert", "redis_key"};
   keys.insert(keys.end(), more.begin(), more.end());
   return keys;
 }

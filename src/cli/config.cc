@@ -190,6 +190,17 @@ std::vector<KeyInfo> build_table() {
                kPlain,
                integer(&S::redis_port, 1, 65535),
                show_integer(&S::redis_port)});
+  t.push_back({"redis_user",
+               "redis_user",
+               {{"TTG_REDIS_USER", nullptr}},
+               "--redis-user",
+               "NAME",
+               "Redis ACL user; overrides the URL's (default: the URL's, else Redis's default "
+               "user)",
+               K::kString,
+               kPlain,
+               printable_name(&S::redis_user),
+               show_string(&S::redis_user)});
   t.push_back({"redis_password_file",
                "redis_password_file",
                {{"TTG_REDIS_PASSWORD_FILE", nullptr}},
@@ -710,6 +721,7 @@ Result<redis::Options> redis_options(const Settings& settings) {
                           settings.source("redis_password_file").label() +
                           ": two Redis passwords given; set only one");
   }
+  if (!settings.redis_user.empty()) options.user = settings.redis_user;
   if (from_env) options.password = settings.redis_password;
   if (from_file) {
     TTG_TRY_ASSIGN(options.password, read_password_file(settings.redis_password_file,

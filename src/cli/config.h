@@ -81,6 +81,10 @@ struct Settings {
   std::string redis_host = "127.0.0.1";
   // Redis port, used when redis_url is empty. Default 6379.
   int redis_port = 6379;
+  // The Redis ACL user (TTG_REDIS_USER, --redis-user). Overrides the URL's,
+  // so that one URL serves every role. Default empty = the URL's user, else
+  // Redis's default user.
+  std::string redis_user;
   // A file holding the Redis password (one trailing newline is stripped).
   // Default empty.
   std::string redis_password_file;

@@ -8,7 +8,9 @@
 #      TTG's own rules (validate-manifests.js), ttg's flags checked against
 #      the binary;
 #   4. proof that step 3 catches what it claims: broken copies of the builds
-#      must each be refused with the expected message.
+#      must each be refused with the expected message;
+#   5. with --ttg, the Redis pod's ACL script run with that ttg, and a
+#      redis-server (on a Unix socket) started with the file it writes.
 # Needs node, yamllint and tests/deploy/node_modules (scripts/setup.sh
 # installs them: apt, and `npm ci` in tests/deploy); skips (exit 77) with the
 # reason when one is missing.
@@ -43,12 +45,14 @@ else
   fail "yamllint found problems in deploy/k8s"
 fi
 
-# 2. kustomize build, on a copy: the overlays read a password file that is
+# 2. kustomize build, on a copy: the overlays read a passwords file that is
 # never committed, and the copy gets one overlay more, kind with every
 # component.
 cp -r "$repo/deploy/k8s" "$work/k8s"
 for o in kind aks; do
-  printf 'not-a-real-password\n' >"$work/k8s/overlays/$o/redis-password"
+  for role in worker submitter monitor keda admin; do
+    echo "$role-password=not-a-real-$role-password"
+  done >"$work/k8s/overlays/$o/redis-passwords.env"
 done
 mkdir -p "$work/k8s/overlays/kind-components"
 cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/kind-components/"
@@ -56,6 +60,10 @@ cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/kind-components/"
   echo "components:"
   for c in "$work/k8s/components/"*/; do echo "  - ../../components/$(basename "$c")"; done
 } >>"$work/k8s/overlays/kind-components/kustomization.yaml"
+# And kind with TLS alone (no KEDA objects for its patch to find).
+mkdir -p "$work/k8s/overlays/kind-tls"
+cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/kind-tls/"
+printf 'components:\n  - ../../components/redis-tls\n' >>"$work/k8s/overlays/kind-tls/kustomization.yaml"
 
 build() {  # build NAME DIR
   if "$kustomize" build "$2" >"$work/$1.yaml" 2>"$work/$1.err"; then
@@ -81,7 +89,11 @@ validate() {  # validate NAME [options]
 validate base --external Secret/ttg-redis
 validate kind
 validate aks
-validate kind-components
+# The TLS Secret comes from cert-manager or kubectl (docs/DEPLOY.md).
+validate kind-components --external Secret/ttg-redis-tls
+validate kind-tls --external Secret/ttg-redis-tls
+[[ -s "$work/kind-components.yaml" ]] && grep -q '^  TTG_REDIS_URL: rediss://' "$work/kind-components.yaml" ||
+  fail "kind-components does not use TLS: components/redis-tls was not built"
 validate local --podman --external Secret/ttg-redis --base "$work/base.yaml"
 [[ -s "$work/aks.yaml" ]] && grep -q '^kind: TriggerAuthentication' "$work/aks.yaml" ||
   fail "the aks overlay has no TriggerAuthentication (KEDA's objects went unchecked)"
@@ -121,10 +133,96 @@ refuses missing-key kind "ConfigMap/ttg-job has no key job" 's/^  job: sweep1$/ 
 refuses local-drift local "its spec differs from the base's StatefulSet/redis" \
   's/periodSeconds: 5/periodSeconds: 6/' \
   --podman --external Secret/ttg-redis --base "$work/base.yaml"
+# TLS (components/redis-tls).
+refuses tls-no-ca kind-tls "TTG_REDIS_URL is rediss:// but TTG_REDIS_CA is not set" \
+  '/^  TTG_REDIS_CA: /d' --external Secret/ttg-redis-tls
+refuses tls-plain-probe kind-tls "its readiness probe must speak TLS" \
+  's/redis-cli --tls --cacert/redis-cli --cacert/' --external Secret/ttg-redis-tls
+refuses tls-plain-redis kind-tls "TTG_REDIS_URL is rediss:// but Redis does not serve TLS only" \
+  '/^        - --tls-port$/,+1d' --external Secret/ttg-redis-tls
+refuses tls-plain-url kind-tls "Redis serves TLS only but TTG_REDIS_URL is redis://redis:6379" \
+  's|rediss://redis:6379|redis://redis:6379|' --external Secret/ttg-redis-tls
+refuses tls-keda-plain kind-components "but KEDA gets no TLS" \
+  '/^  - key: ca.crt$/,+2d' --external Secret/ttg-redis-tls
+refuses tls-keda-enabletls kind-components "enableTLS or unsafeSsl beside the" \
+  's/^      consumerGroup: ttg-workers$/&\n      enableTLS: "true"/' --external Secret/ttg-redis-tls
+# Redis's ACL users: each role's user with its own password, the Secret's
+# keys there, the default user off, a probe that names its user.
+refuses user-password-mismatch kind \
+  "TTG_REDIS_PASSWORD must come from the Secret key worker-password (the user ttg-worker), not monitor-password" \
+  '/TTG_REDIS_PASSWORD/,/key:/s/key: worker-password/key: monitor-password/'
+refuses wrong-role kind "ttg submit needs TTG_REDIS_USER ttg-submitter (role submitter), not ttg-worker" \
+  's/value: ttg-submitter/value: ttg-worker/'
+refuses missing-secret-key kind "has no key keda-password" 's/^  keda-password:/  keda-passwd:/'
+refuses default-user-on kind "the ACL file must turn the default user off" \
+  's/user default reset off/user default on nopass ~* +@all/'
+refuses acl-role-missing kind "its script writes no user for keda from KEDA_PASSWORD" \
+  '/^    user keda /d'
+refuses requirepass kind "--requirepass: Redis's users come from its ACL file" \
+  's|^        - /etc/redis/redis.conf$|&\n        - --requirepass\n        - x|'
+refuses probe-default-user kind "its readiness probe has no --user: the default user is off" \
+  's/redis-cli --user ttg-monitor ping/redis-cli ping/'
+refuses keda-user-password kind-components "KEDA's password must be the key keda-password" \
+  's/^  - key: keda-password$/  - key: worker-password/'
+refuses local-acl-drift local "its spec differs from the base's StatefulSet/redis" \
+  's/key: admin-password/key: monitor-password/' \
+  --podman --external Secret/ttg-redis --base "$work/base.yaml"
 refuses podman-kind kind "podman 4.3's kube play does not run a StatefulSet" "" --podman
 if [[ -n "$ttg" ]]; then
   refuses no-such-flag kind "ttg worker has no flag --idle-timeoutt" \
     's/--idle-timeout/--idle-timeoutt/' --ttg "$ttg"
+fi
+
+# 5. The ACL script of redis-config, run as the Redis pod's init container
+# runs it (with this build's ttg), and a redis-server on a Unix socket
+# started with its file: every user logs in with its password, the default
+# user is off, a role gets no more than its rules, and a password with a
+# trailing newline is refused before Redis starts.
+acl_check() {
+  local dir="$work/acl" pw role out
+  mkdir -p "$dir"
+  node -e 'const Y = require(process.argv[1]); const fs = require("fs");
+    process.stdout.write(Y.parse(fs.readFileSync(process.argv[2], "utf8")).data["acl.sh"])' \
+    "$here/node_modules/yaml" "$repo/deploy/k8s/base/redis/configmap.yaml" |
+    sed "s|/run/redis-acl/|$dir/|g" >"$dir/acl.sh"
+  declare -A pw=([worker]=w-$RANDOM [submitter]=s-$RANDOM [monitor]=m-$RANDOM [keda]=k-$RANDOM
+    [admin]=a-$RANDOM)
+  local env=(PATH="$(dirname "$ttg"):$PATH")
+  for role in "${!pw[@]}"; do env+=("${role^^}_PASSWORD=${pw[$role]}"); done
+  if ! out=$(env "${env[@]}" sh "$dir/acl.sh" 2>&1); then
+    fail "acl.sh: $out"
+    return
+  fi
+  if out=$(env "${env[@]}" WORKER_PASSWORD="${pw[worker]}"$'\n' sh "$dir/acl.sh" 2>&1) ||
+    ! grep -q 'trailing newline' <<<"$out"; then
+    fail "acl.sh accepted a password with a trailing newline: $out"
+  fi
+  redis-server --port 0 --unixsocket "$dir/redis.sock" --aclfile "$dir/users.acl" \
+    --save '' --appendonly no --dir "$dir" >"$dir/redis.log" 2>&1 &
+  local redis_pid=$!
+  local deadline=$((SECONDS + 20))
+  until [[ -S "$dir/redis.sock" ]] || ((SECONDS >= deadline)); do sleep 0.1; done
+  rcli() { REDISCLI_AUTH="${pw[$1]}" redis-cli -s "$dir/redis.sock" --user "ttg-$1" "${@:2}" 2>&1; }
+  for role in "${!pw[@]}"; do
+    out=$(rcli "$role" ping)
+    [[ "$out" == PONG ]] || fail "ACL file: ttg-$role cannot log in: $out"
+  done
+  out=$(redis-cli -s "$dir/redis.sock" ping 2>&1)
+  [[ "$out" == *NOAUTH* ]] || fail "ACL file: the default user is not off: PING answered $out"
+  out=$(rcli worker flushall)
+  [[ "$out" == *NOPERM* ]] || fail "ACL file: ttg-worker may FLUSHALL: $out"
+  out=$(rcli monitor set ttg:x 1)
+  [[ "$out" == *NOPERM* ]] || fail "ACL file: ttg-monitor may write: $out"
+  kill "$redis_pid"
+  wait "$redis_pid" 2>/dev/null || true
+  [[ $failed -ne 0 ]] || echo "ACL file of acl.sh: every user logs in, default off: ok"
+}
+if [[ -z "$ttg" ]]; then
+  echo "ACL file check skipped: no --ttg given"
+elif ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  echo "ACL file check skipped: redis-server or redis-cli is not installed"
+else
+  acl_check
 fi
 
 if [[ $failed -ne 0 ]]; then

@@ -55,7 +55,9 @@ grep -qE '^  chunks completed +([0-9]+)/\1$' "$out" || fail "not every chunk was
 for p in redis ttg-submit ttg-worker-pod-0 ttg-worker-pod-1 ttg-worker-pod-2; do
   ! podman pod exists "$p" || fail "pod $p is still there"
 done
-! podman volume exists ttg-redis-data || fail "volume ttg-redis-data is still there"
+for v in ttg-redis-data acl; do
+  ! podman volume exists "$v" || fail "volume $v is still there"
+done
 ! podman secret inspect ttg-redis >/dev/null 2>&1 || fail "secret ttg-redis is still there"
 left=$(podman network ls --format '{{.Name}}' | grep '^ttg-demo-' || true)
 [[ -z "$left" ]] || fail "networks left: $left"

@@ -255,8 +255,259 @@ function check(objects, opts) {
     }
     if (o.kind === 'ScaledObject') checkScaledObject(o, byId, has, problems);
   }
+  checkRedisUsers(objects, byId, problems);
+  checkTls(objects, byId, problems);
   if (opts.base) compareWithBase(objects, loadObjects(opts.base), problems);
   return problems;
+}
+
+// Redis's ACL users (docs/DEPLOY.md, "Secrets"): the user a ttg command
+// logs in as, by the role that command needs (`ttg acl`); the Secret key of
+// each role's password is ROLE-password.
+const ROLE_OF_COMMAND = {
+  worker: 'worker',
+  submit: 'submitter', cancel: 'submitter', retry: 'submitter', cleanup: 'submitter',
+  recover: 'submitter',
+  status: 'monitor', jobs: 'monitor', results: 'monitor', dead: 'monitor', verify: 'monitor',
+  serve: 'monitor',
+};
+// The users the ACL file must hold: ttg acl's roles and the administrator.
+const ACL_ROLES = ['worker', 'submitter', 'monitor', 'keda', 'admin'];
+const roleOfKey = (key) => (/^([a-z]+)-password$/.exec(key || '') || [])[1];
+
+function envEntry(c, name) {
+  return (c.env || []).find((e) => e.name === name);
+}
+
+function secretKeyOf(c, name) {
+  const e = envEntry(c, name);
+  return e && e.valueFrom && e.valueFrom.secretKeyRef ? e.valueFrom.secretKeyRef.key : undefined;
+}
+
+// The text of a Secret's key, when the build holds it.
+function secretText(byId, name, key) {
+  const s = byId.get(`Secret/${name}`);
+  if (!s) return undefined;
+  if (s.stringData && s.stringData[key] !== undefined) return s.stringData[key];
+  if (s.data && s.data[key] !== undefined) return Buffer.from(s.data[key], 'base64').toString();
+  return undefined;
+}
+
+// The file a container sees at `file`: a ConfigMap key through a mount.
+function configFile(spec, c, file, byId) {
+  for (const m of c.volumeMounts || []) {
+    const dir = m.mountPath.replace(/\/$/, '');
+    if (!file.startsWith(dir + '/')) continue;
+    const v = (spec.volumes || []).find((x) => x.name === m.name);
+    const cm = v && v.configMap && byId.get(`ConfigMap/${v.configMap.name}`);
+    if (cm) return (cm.data || {})[file.slice(dir.length + 1)];
+  }
+  return undefined;
+}
+
+const mountOf = (c, dir) => (c.volumeMounts || []).find((m) => m.mountPath === dir);
+
+function checkRedisUsers(objects, byId, problems) {
+  for (const o of objects) {
+    const spec = (podTemplate(o) || {}).spec || {};
+    for (const c of spec.containers || []) {
+      const where = `${idOf(o)} container ${c.name}`;
+      const args = c.args || [];
+      const isTtg = /(^|\/)ttg(:|$)/.test(c.image || '') || c.image === 'ttg';
+      const role = isTtg && !args.includes('--static') ? ROLE_OF_COMMAND[args[0]] : undefined;
+      if (role) {
+        const user = (envEntry(c, 'TTG_REDIS_USER') || {}).value;
+        const key = secretKeyOf(c, 'TTG_REDIS_PASSWORD');
+        if (user !== `ttg-${role}`) {
+          problems.push(`${where}: ttg ${args[0]} needs TTG_REDIS_USER ttg-${role} (role ` +
+            `${role}), not ${user === undefined ? 'none' : user}`);
+        }
+        if (key !== `${role}-password`) {
+          problems.push(`${where}: TTG_REDIS_PASSWORD must come from the Secret key ` +
+            `${role}-password (the user ttg-${role}), not ${key === undefined ? 'none' : key}`);
+        }
+      }
+      if ((c.command || []).concat(args).some((a) => /(^|\/)redis-server( |$)/.test(a))) {
+        checkRedisServer(o, spec, c, where, byId, problems);
+      }
+    }
+    if (o.kind === 'TriggerAuthentication') {
+      const refs = o.spec.secretTargetRef || [];
+      const param = (p) => refs.find((r) => r.parameter === p);
+      const user = param('username');
+      const password = param('password');
+      if (password && !user) {
+        problems.push(`${idOf(o)}: a password without a username: KEDA would log in as ` +
+          "Redis's default user, which is off");
+      }
+      if (user && password) {
+        const name = secretText(byId, user.name, user.key);
+        const role = roleOfKey(password.key);
+        if (name !== undefined && name !== `ttg-${role}`) {
+          problems.push(`${idOf(o)}: username ${name} with the password of key ${password.key} ` +
+            `(the user ttg-${role})`);
+        }
+        if (role !== 'keda') {
+          problems.push(`${idOf(o)}: KEDA's password must be the key keda-password, not ` +
+            `${password.key}`);
+        }
+      }
+    }
+  }
+}
+
+// TLS (components/redis-tls): when ttg-config's URL is rediss://, Redis
+// serves TLS only, its probe speaks TLS, every ttg container that connects
+// has TTG_REDIS_CA on a file of a Secret volume it mounts, and KEDA's
+// TriggerAuthentication enables TLS with a CA (and the ScaledObject leaves
+// out enableTLS, which KEDA refuses beside them). A redis:// URL with a
+// TLS-only Redis is refused too.
+function checkTls(objects, byId, problems) {
+  const cfg = byId.get('ConfigMap/ttg-config');
+  if (!cfg) return;
+  const data = cfg.data || {};
+  const tls = /^rediss:\/\//.test(data.TTG_REDIS_URL || '');
+  const secretFile = (spec, c, file) => {
+    const m = (c.volumeMounts || []).find((x) => file.startsWith(x.mountPath.replace(/\/$/, '') + '/'));
+    const v = m && (spec.volumes || []).find((x) => x.name === m.name);
+    return Boolean(v && v.secret);
+  };
+  for (const o of objects) {
+    const spec = (podTemplate(o) || {}).spec;
+    if (!spec) continue;
+    for (const c of spec.containers || []) {
+      const where = `${idOf(o)} container ${c.name}`;
+      const words = (c.command || []).concat(c.args || []);
+      if (words.some((a) => /(^|\/)redis-server( |$)/.test(a))) {
+        const tlsOnly = flagValue(words, '--tls-port') === '6379' && flagValue(words, '--port') === '0';
+        if (tls && !tlsOnly) {
+          problems.push(`${where}: TTG_REDIS_URL is rediss:// but Redis does not serve TLS only ` +
+            '(--tls-port 6379, --port 0)');
+        }
+        if (!tls && tlsOnly) {
+          problems.push(`${where}: Redis serves TLS only but TTG_REDIS_URL is ` +
+            `${data.TTG_REDIS_URL} (rediss:// needed)`);
+        }
+        if (tlsOnly) {
+          for (const f of ['--tls-cert-file', '--tls-key-file', '--tls-ca-cert-file']) {
+            const file = flagValue(words, f);
+            if (!file || !secretFile(spec, c, file)) {
+              problems.push(`${where}: ${f} ${file || '(none)'} is not a file of a Secret volume`);
+            }
+          }
+          const probe = (((c.readinessProbe || {}).exec || {}).command || []).join(' ');
+          if (!/--tls\b/.test(probe) || !/--cacert\s/.test(probe)) {
+            problems.push(`${where}: its readiness probe must speak TLS (redis-cli --tls ` +
+              '--cacert FILE)');
+          }
+        }
+      }
+      const args = c.args || [];
+      const isTtg = /(^|\/)ttg(:|$)/.test(c.image || '') || c.image === 'ttg';
+      if (!tls || !isTtg || args.includes('--static') || !ROLE_OF_COMMAND[args[0]]) continue;
+      const env = envEntry(c, 'TTG_REDIS_CA');
+      const ca = env ? env.value : data.TTG_REDIS_CA;
+      if (!ca) {
+        problems.push(`${where}: TTG_REDIS_URL is rediss:// but TTG_REDIS_CA is not set: ttg ` +
+          "would check Redis's certificate against the system's CAs");
+      } else if (!secretFile(spec, c, ca)) {
+        problems.push(`${where}: TTG_REDIS_CA ${ca} is not a file of a Secret volume it mounts`);
+      }
+    }
+  }
+  for (const o of objects) {
+    if (o.kind === 'TriggerAuthentication') {
+      const refs = o.spec.secretTargetRef || [];
+      const param = (p) => refs.find((r) => r.parameter === p);
+      const on = param('tls') && secretText(byId, param('tls').name, param('tls').key);
+      if (tls && (!param('tls') || (on !== undefined && on !== 'enable') || !param('ca'))) {
+        problems.push(`${idOf(o)}: TTG_REDIS_URL is rediss:// but KEDA gets no TLS: it needs ` +
+          'the parameters tls (a Secret key holding "enable") and ca');
+      }
+      if (!tls && param('tls')) {
+        problems.push(`${idOf(o)}: KEDA speaks TLS but TTG_REDIS_URL is ${data.TTG_REDIS_URL}`);
+      }
+    }
+    if (o.kind === 'ScaledObject' && tls) {
+      for (const t of o.spec.triggers || []) {
+        const m = t.metadata || {};
+        if (m.enableTLS !== undefined || m.unsafeSsl !== undefined) {
+          problems.push(`${idOf(o)}: trigger ${t.name}: enableTLS or unsafeSsl beside the ` +
+            "TriggerAuthentication's tls and ca, which KEDA refuses");
+        }
+      }
+    }
+  }
+}
+
+// Redis runs with the ACL file that an init container writes: aclfile in
+// its redis.conf, no requirepass, every role's user in the file with the
+// password of its own Secret key, the default user off, and a readiness
+// probe that names its user.
+function checkRedisServer(o, spec, c, where, byId, problems) {
+  const words = (c.command || []).concat(c.args || []);
+  if (words.some((w) => /--requirepass/.test(w))) {
+    problems.push(`${where}: --requirepass: Redis's users come from its ACL file`);
+  }
+  const confPath = words.find((w) => /\.conf$/.test(w));
+  const conf = confPath && configFile(spec, c, confPath, byId);
+  if (conf === undefined) {
+    problems.push(`${where}: no redis.conf from a ConfigMap in its command`);
+    return;
+  }
+  if (/^\s*requirepass\b/m.test(conf)) {
+    problems.push(`${where}: requirepass in ${confPath}: Redis's users come from its ACL file`);
+  }
+  const aclfile = (/^\s*aclfile\s+(\S+)/m.exec(conf) || [])[1];
+  if (!aclfile) {
+    problems.push(`${where}: ${confPath} has no aclfile: Redis would run without TTG's users`);
+    return;
+  }
+  const dir = aclfile.replace(/\/[^/]*$/, '');
+  const serverMount = mountOf(c, dir);
+  const writer = (spec.initContainers || []).find((i) => {
+    const m = mountOf(i, dir);
+    return m && !m.readOnly && serverMount && m.name === serverMount.name;
+  });
+  if (!serverMount || !writer) {
+    problems.push(`${where}: no init container writes ${aclfile} into a volume that Redis ` +
+      'mounts there');
+    return;
+  }
+  const iw = `${idOf(o)} init container ${writer.name}`;
+  const script = (writer.command || []).concat(writer.args || [])
+    .map((w) => configFile(spec, writer, w, byId)).find((t) => t !== undefined);
+  if (script === undefined) {
+    problems.push(`${iw}: runs no script of a ConfigMap that it mounts`);
+    return;
+  }
+  if (!script.includes(aclfile)) problems.push(`${iw}: its script does not write ${aclfile}`);
+  const defaults = script.split('\n').filter((l) => /\buser default\b/.test(l));
+  if (!defaults.length || defaults.some((l) => !/\boff\b/.test(l) || /\b(on|nopass)\b/.test(
+    l.replace(/.*user default/, '')))) {
+    problems.push(`${iw}: the ACL file must turn the default user off ` +
+      `("user default ... off"), found: ${defaults.join(' | ') || 'nothing'}`);
+  }
+  for (const role of ACL_ROLES) {
+    const name = `${role.toUpperCase()}_PASSWORD`;
+    const key = secretKeyOf(writer, name);
+    if (key !== `${role}-password`) {
+      problems.push(`${iw}: ${name} (the user ttg-${role}) must come from the Secret key ` +
+        `${role}-password, not ${key === undefined ? 'none' : key}`);
+    }
+    if (!new RegExp(`\\buser ${role} "\\$\\{${name}\\b`).test(script)) {
+      problems.push(`${iw}: its script writes no user for ${role} from ${name}`);
+    }
+  }
+  const probe = ((c.readinessProbe || {}).exec || {}).command || [];
+  const probeUser = (/--user\s+(\S+)/.exec(probe.join(' ')) || [])[1];
+  const probeKey = secretKeyOf(c, 'REDISCLI_AUTH');
+  if (!probeUser) {
+    problems.push(`${where}: its readiness probe has no --user: the default user is off`);
+  } else if (probeKey !== `${probeUser.replace(/^ttg-/, '')}-password`) {
+    problems.push(`${where}: the probe's user ${probeUser} with REDISCLI_AUTH from the key ` +
+      `${probeKey === undefined ? 'none' : probeKey}`);
+  }
 }
 
 // Rules of TTG's containers: drain time within the grace period, workers of
@@ -368,12 +619,19 @@ function checkScaledObject(o, byId, has, problems) {
 // (StatefulSet redis -> Pod redis, Job ttg-submit -> Pod ttg-submit), and
 // each Deployment the base's, except for images, the StatefulSet's claim
 // template, which becomes a claim of its own, a node name taken from
-// spec.nodeName, which may become a plain value (podman has no nodes), and a
+// spec.nodeName, which may become a plain value (podman has no nodes), a
 // Deployment's container ports, which podman publishes on the host (its
-// replicas would collide).
+// replicas would collide), and the restart policy OnFailure of a Pod with
+// init containers made from a template that restarts Always (podman 4.3
+// restarts a finished init container under Always).
 function compareWithBase(objects, base, problems) {
   const strip = (spec, dropVolume, dropPorts) => {
     const s = JSON.parse(JSON.stringify(spec));
+    if ((s.initContainers || []).length &&
+      [undefined, 'Always', 'OnFailure'].includes(s.restartPolicy)) {
+      delete s.restartPolicy;
+    }
+    for (const c of s.initContainers || []) delete c.image;
     for (const c of s.containers || []) {
       delete c.image;
       if (dropPorts) delete c.ports;

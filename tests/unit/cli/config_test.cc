@@ -335,6 +335,34 @@ TEST_F(ConfigTest, PasswordFromEnvOrFileOverridesTheUrls) {
             "one");
 }
 
+TEST_F(ConfigTest, UserFromEnvOrFlagOverridesTheUrls) {
+  // One URL (a ConfigMap's) for every role; each role's user beside it.
+  auto s = load({{"TTG_REDIS_URL", "redis://redis:6379"}, {"TTG_REDIS_USER", "ttg-worker"}});
+  ASSERT_TRUE(s) << s.error().message;
+  auto o = redis_options(*s);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->user, "ttg-worker");
+  EXPECT_EQ(o->host, "redis");
+
+  s = load({{"TTG_REDIS_URL", "redis://u@h:7000"}, {"TTG_REDIS_USER", "ttg-monitor"}},
+           {{"redis_user", "--redis-user", "ttg-submitter"}});
+  ASSERT_TRUE(s) << s.error().message;
+  o = redis_options(*s);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->user, "ttg-submitter");
+  EXPECT_EQ(s->source("redis_user").label(), "--redis-user");
+
+  s = load({{"TTG_REDIS_URL", "redis://u@h:7000"}});
+  ASSERT_TRUE(s) << s.error().message;
+  o = redis_options(*s);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->user, "u");
+
+  s = load({{"TTG_REDIS_USER", "bad\nuser"}});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("TTG_REDIS_USER"), std::string::npos) << s.error().message;
+}
+
 TEST_F(ConfigTest, PasswordFileErrorsNameTheirSource) {
   std::string missing = dir_.path() + "/missing";
   auto s = load({}, {{"redis_password_file", "--redis-password-file", missing}});
