@@ -133,6 +133,15 @@ class AclRolesTest : public testing::RedisTest {
   std::string password_file_;
 };
 
+// A worker of one slot on "host" serving every job.
+queue::WorkerInfo worker_info(int64_t pid) {
+  queue::WorkerInfo info;
+  info.host = "host";
+  info.pid = pid;
+  info.slots = 1;
+  return info;
+}
+
 TEST_F(AclRolesTest, UsersExistAndTheDefaultUserIsOff) {
   auto admin = connect();
   auto users = admin.command({"ACL", "USERS"});
@@ -322,8 +331,8 @@ TEST_F(AclRolesTest, WorkerQueueCallsAreAllowed) {
   ASSERT_TRUE(view) << view.error().message;
   const queue::JobRef ref = view->ref();
   // The registry: both register and beat; each checks the other's liveness.
-  ASSERT_TRUE(a->heartbeat({"host", 1, 1, ""})) << acl_log();
-  ASSERT_TRUE(b->heartbeat({"host", 2, 1, ""})) << acl_log();
+  ASSERT_TRUE(a->heartbeat(worker_info(1))) << acl_log();
+  ASSERT_TRUE(b->heartbeat(worker_info(2))) << acl_log();
   auto claimed = a->claim(ref, view->spec, 4);
   ASSERT_TRUE(claimed) << claimed.error().message;
   ASSERT_EQ(claimed->size(), 4u);
@@ -348,8 +357,8 @@ TEST_F(AclRolesTest, WorkerQueueCallsAreAllowed) {
   // run out, and claims it; then a holds nothing and leaves the group.
   bool a_retired = testing::wait_until([&] {
     // Workers beat while they live: a silence would open a grace period.
-    EXPECT_TRUE(a->heartbeat({"host", 1, 1, ""}));
-    EXPECT_TRUE(b->heartbeat({"host", 2, 1, ""}));
+    EXPECT_TRUE(a->heartbeat(worker_info(1)));
+    EXPECT_TRUE(b->heartbeat(worker_info(2)));
     // b renews nothing, so it says which chunk it holds: its own lease
     // is not its sweep's to expire.
     auto sw = b->sweep({{ref, {(*handed)[0].entry_id}}}, true);
