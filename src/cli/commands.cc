@@ -29,6 +29,10 @@ const std::vector<Subcommand>& subcommands() {
        with_redis_flags({"job"}), setup_status,
        "ttg status sweep1\n"
        "ttg status sweep1 --watch  # every second until the job ends; exit 1 if chunks died"},
+      {"serve", "Serve a live web dashboard, a JSON API and Prometheus metrics of every job",
+       with_redis_flags(), setup_serve,
+       "ttg serve --redis redis://10.0.0.5:6379      # open http://127.0.0.1:8080/\n"
+       "ttg serve --bind 0.0.0.0 --port 9200         # reachable from other hosts (no auth!)"},
       {"jobs", "List every job", with_redis_flags(), setup_jobs,
        "ttg jobs\n"
        "ttg jobs --json --redis redis://10.0.0.5:6379"},

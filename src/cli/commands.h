@@ -76,6 +76,7 @@ Handler setup_config(CLI::App& app);
 Handler setup_submit(CLI::App& app);
 Handler setup_worker(CLI::App& app);
 Handler setup_status(CLI::App& app);
+Handler setup_serve(CLI::App& app);
 Handler setup_jobs(CLI::App& app);
 Handler setup_results(CLI::App& app);
 Handler setup_verify(CLI::App& app);

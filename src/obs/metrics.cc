@@ -9,16 +9,14 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <exception>
 #include <map>
 #include <mutex>
 #include <utility>
 #include <vector>
+
+#include "util/net.h"
 
 namespace ttg::obs {
 
@@ -57,34 +55,12 @@ const Histogram::BucketBoundaries& renewal_buckets() {
 
 std::string where(const std::string& bind, int port) { return bind + ":" + std::to_string(port); }
 
-// Binds a socket to `bind`:`port` as the HTTP server will (SO_REUSEADDR),
-// then closes it: tells why the address cannot be served, in words, before
-// the server library (which only says that it failed) tries. `bind` is an
-// IPv4 address (check_bind_address).
+// Why `bind`:`port` cannot be served, in words, before the server library
+// (which only says that it failed) tries. `bind` is an IPv4 address
+// (check_bind_address).
 Status probe_bind(const std::string& bind, int port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, bind.c_str(), &a.sin_addr) != 1) {
-    return make_error(ErrorCode::kInvalidArgument, "'" + bind + "' is not an IPv4 address");
-  }
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      std::string("cannot open a socket: ") + std::strerror(errno));
-  }
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  if (rc == 0) rc = ::listen(fd, 1);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) {
-    std::string why = err == EADDRINUSE      ? "the port is in use"
-                      : err == EADDRNOTAVAIL ? "the address is not one of this host's"
-                      : err == EACCES        ? "permission denied (a port below 1024?)"
-                                             : std::strerror(err);
-    return make_error(ErrorCode::kInvalidArgument, why);
+  if (auto ok = util::probe_listen(bind, port); !ok) {
+    return make_error(ErrorCode::kInvalidArgument, ok.error());
   }
   return {};
 }

@@ -60,7 +60,8 @@ constexpr Grant kGrants[] = {
     {"client|list", kW},
     {"info", kW | kS | kK},  // run_id; recover (persistence); KEDA (version)
     // The job registry ttg:jobs and the ring ttg:workers:ring (sorted sets).
-    {"zrange", kW | kS | kM},  // the ring's next workers; jobs, status
+    {"zrange", kW | kS | kM},  // the ring's next workers; jobs, status; serve: the newest jobs
+    {"zcard", kS | kM},        // serve: how many jobs the registry holds
     {"zadd", kW | kS},         // registration; submit
     {"zrem", kW | kS},         // leaving; submit --force, cleanup
     // The active jobs ttg:active (a set).
@@ -77,11 +78,11 @@ constexpr Grant kGrants[] = {
     {"hmget", kW | kS | kM},
     {"hgetall", kS | kM},  // status
     {"hset", kW | kS},
-    {"hsetnx", kW},     // claim: first_claim_ms
-    {"hdel", kW | kS},  // handoff; leaving the registry; retry: a chunk's attempts
-    {"hkeys", kS},      // retry --all: the dead chunks
-    {"hlen", kW},       // the last worker to leave clears the registry's state
-    {"hexists", kS},    // finish_submit
+    {"hsetnx", kW},        // claim: first_claim_ms
+    {"hdel", kW | kS},     // handoff; leaving the registry; retry: a chunk's attempts
+    {"hkeys", kS},         // retry --all: the dead chunks
+    {"hlen", kW},          // the last worker to leave clears the registry's state
+    {"hexists", kW | kS},  // heartbeat: is the worker registered; finish_submit
     {"hincrby", kW | kS},
     {"exists", kW | kS | kM},
     // The done bitmap.
@@ -100,13 +101,13 @@ constexpr Grant kGrants[] = {
     {"xpending", kAll},
     {"xlen", kS | kM | kK},
     {"xrange", kW | kS | kM},  // scripts: does an entry exist; results, events
-    {"xrevrange", kS},         // submit: resume a cut-short submission
+    {"xrevrange", kS | kM},    // submit: resume a cut-short submission; serve: newest events
     {"xtrim", kW},             // finalize: a complete job's tasks
     {"xdel", kS},              // retry: the dead-letter entry of a chunk put back
     {"xgroup|create", kS},
     {"xgroup|delconsumer", kW | kS},  // retire
     {"xinfo|consumers", kS},          // recover
-    {"xinfo|groups", kK},             // KEDA: lag mode
+    {"xinfo|groups", kM | kK},        // serve: a job's lag; KEDA: lag mode
     // Expiry of a finished job's keys (finalize; a leaving sweeper's role),
     // deleting keys (submit --force, cleanup).
     {"pexpire", kW},

@@ -276,16 +276,15 @@ class RedisStreamQueue final : public WorkQueue {
       }
       a.client_id = std::to_string(r[0].integer());
       a.server = info_field(r[1].str(), "run_id");
-      nlohmann::json j = {{"host", info.host},
-                          {"pid", info.pid},
-                          {"slots", info.slots},
-                          {"job", info.job},
-                          {"worker", options_.worker_id}};
-      a.info = j.dump();
       server_ = a.server;
     }
+    // The registry entry goes with the heartbeat when it changed (or on
+    // registering): a worker whose chunks do not change writes nothing more.
+    std::string text = info_json(info);
+    if (registering || text != info_sent_) a.info = text;
     TTG_TRY_ASSIGN(Reply r, scripts::run(client_, scripts::heartbeat(a)));
     (void)r;
+    if (!a.info.empty()) info_sent_ = std::move(text);
     // Registered only if the connection that got the id is still the one.
     if (registering && client_.connects() == connection) registered_connection_ = connection;
     return {};
@@ -430,6 +429,22 @@ class RedisStreamQueue final : public WorkQueue {
 
   int64_t sweep_interval_ms() const { return std::max<int64_t>(250, options_.lease_ms / 4); }
 
+  // The registry entry (docs/PROTOCOL.md, "Liveness").
+  std::string info_json(const WorkerInfo& info) const {
+    nlohmann::json chunks = nlohmann::json::array();
+    for (const auto& c : info.chunks) chunks.push_back({c.job, c.chunk, c.claimed_ms});
+    nlohmann::json j = {{"host", info.host},
+                        {"pid", info.pid},
+                        {"slots", info.slots},
+                        {"job", info.job},
+                        {"worker", options_.worker_id},
+                        {"state", info.state},
+                        {"busy", info.busy},
+                        {"committed", info.committed},
+                        {"chunks", std::move(chunks)}};
+    return j.dump();
+  }
+
   static std::string info_field(const std::string& info, const std::string& name) {
     for (const auto& line : util::split(info, '\n')) {
       if (line.rfind(name + ":", 0) == 0) {
@@ -471,6 +486,7 @@ class RedisStreamQueue final : public WorkQueue {
   redis::Client client_;
   QueueOptions options_;
   int registered_connection_ = -1;  // heartbeat(): the connection registered
+  std::string info_sent_;           // heartbeat(): the registry entry last written
   std::string server_;
   int server_connection_ = -1;  // sweep(): the connection current_server_ is of
   std::string current_server_;
@@ -695,7 +711,52 @@ Result<std::vector<JobStore::InFlightChunk>> JobStore::in_flight_chunks(
   return out;
 }
 
+Result<JobStore::JobList> JobStore::list_newest(int64_t count) {
+  TTG_TRY_ASSIGN(auto r, client_.pipeline({{"ZRANGE", kRegistryKey, "0",
+                                            std::to_string(std::max<int64_t>(count, 1) - 1), "REV"},
+                                           {"ZCARD", kRegistryKey}}));
+  for (const auto& reply : r) {
+    if (reply.is_error()) return tl::unexpected(redis::classify_error_reply(reply.str()));
+  }
+  JobList out;
+  for (const auto& n : r[0].elements()) out.names.push_back(n.str());
+  out.registered = r[1].integer();
+  return out;
+}
+
+Result<int64_t> JobStore::time_ms() {
+  TTG_TRY_ASSIGN(Reply t, client_.command({"TIME"}));
+  if (t.size() != 2) return make_error(ErrorCode::kProtocol, "TIME: unexpected reply");
+  return util::parse_int(t[0].str()).value_or(0) * 1000 +
+         util::parse_int(t[1].str()).value_or(0) / 1000;
+}
+
+Result<std::optional<int64_t>> JobStore::group_lag(const std::string& name) {
+  auto groups = client_.command({"XINFO", "GROUPS", JobKeys(name).tasks});
+  // No stream (a job being submitted, or removed): no group, no lag.
+  if (!groups && (groups.error().code == ErrorCode::kNoGroup ||
+                  groups.error().code == ErrorCode::kRedisReply)) {
+    return std::optional<int64_t>{};
+  }
+  if (!groups) return tl::unexpected(groups.error());
+  for (const auto& g : groups->elements()) {
+    bool ours = false;
+    std::optional<int64_t> lag;
+    for (size_t i = 0; i + 1 < g.size(); i += 2) {
+      if (g[i].str() == "name") ours = g[i + 1].str() == kGroup;
+      if (g[i].str() == "lag") lag = g[i + 1].as_int();
+    }
+    if (ours) return lag;
+  }
+  return std::optional<int64_t>{};
+}
+
 Result<std::vector<JobStore::RegisteredWorker>> JobStore::workers() {
+  TTG_TRY_ASSIGN(Workers w, registry());
+  return std::move(w.workers);
+}
+
+Result<JobStore::Workers> JobStore::registry() {
   TTG_TRY_ASSIGN(auto r, client_.pipeline(
                              {{"HGETALL", kWorkerInfoKey}, {"HGETALL", kHeartbeatsKey}, {"TIME"}}));
   for (const auto& reply : r) {
@@ -716,6 +777,26 @@ Result<std::vector<JobStore::RegisteredWorker>> JobStore::workers() {
       w.pid = j.value("pid", int64_t{0});
       w.slots = j.value("slots", 0);
       w.job = j.value("job", "");
+      w.state = j.value("state", "");
+      w.busy = j.value("busy", 0);
+      w.committed = j.value("committed", int64_t{0});
+      // [[job, chunk, claimed_ms], ...]; anything else is left out.
+      const auto chunks = j.find("chunks");
+      if (chunks != j.end() && chunks->is_array()) {
+        for (const auto& c : *chunks) {
+          if (!c.is_array() || c.size() != 3 || !c[0].is_string() || !c[1].is_number_integer() ||
+              !c[2].is_number_integer()) {
+            continue;
+          }
+          RegisteredWorker::Held h;
+          h.job = c[0].get<std::string>();
+          h.chunk = c[1].get<int64_t>();
+          h.claimed_ms = c[2].get<int64_t>();
+          if (h.claimed_ms > 0 && now_ms > 0)
+            h.age_ms = std::max<int64_t>(0, now_ms - h.claimed_ms);
+          w.chunks.push_back(std::move(h));
+        }
+      }
     }
     auto beat = beats.find(name);
     if (beat != beats.end() && now_ms > 0)
@@ -724,13 +805,20 @@ Result<std::vector<JobStore::RegisteredWorker>> JobStore::workers() {
   }
   std::sort(out.begin(), out.end(),
             [](const RegisteredWorker& a, const RegisteredWorker& b) { return a.name < b.name; });
-  return out;
+  return Workers{std::move(out), now_ms};
 }
 
 Result<std::vector<ResultRecord>> JobStore::dead_letters(const std::string& name) {
   JobKeys k(name);
   TTG_TRY_ASSIGN(Reply all, client_.command({"XRANGE", k.dead, "-", "+"}));
   return records(all);
+}
+
+Result<std::vector<ResultRecord>> JobStore::dead_letters(const std::string& name, int count) {
+  JobKeys k(name);
+  TTG_TRY_ASSIGN(Reply some, client_.command({"XRANGE", k.dead, "-", "+", "COUNT",
+                                              std::to_string(std::max(count, 1))}));
+  return records(some);
 }
 
 std::string_view retry_refusal_text(RetryRefusal why) {
@@ -817,6 +905,15 @@ Result<std::vector<ResultRecord>> JobStore::events(const std::string& name,
   TTG_TRY_ASSIGN(Reply all,
                  client_.command({"XRANGE", k.events, start, "+", "COUNT", std::to_string(count)}));
   return records(all);
+}
+
+Result<std::vector<ResultRecord>> JobStore::recent_events(const std::string& name, int count) {
+  JobKeys k(name);
+  TTG_TRY_ASSIGN(Reply newest, client_.command({"XREVRANGE", k.events, "+", "-", "COUNT",
+                                                std::to_string(std::max(count, 1))}));
+  auto out = records(newest);
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 Result<CancelOutcome> JobStore::cancel(const std::string& name) {

@@ -113,6 +113,15 @@ class JobStore {
                                             const SubmitOptions& options);
   // All jobs in the registry, oldest first.
   [[nodiscard]] Result<std::vector<std::string>> list();
+  // The newest `count` jobs of the registry, newest first, and how many it
+  // holds in all.
+  struct JobList {
+    std::vector<std::string> names;
+    int64_t registered = 0;
+  };
+  [[nodiscard]] Result<JobList> list_newest(int64_t count);
+  // Redis's clock (TIME), in ms since the epoch.
+  [[nodiscard]] Result<int64_t> time_ms();
   // kNotFound when the job does not exist.
   [[nodiscard]] Result<JobStatus> status(const std::string& name);
   // Calls `sink` for every result entry in order (read in batches). A chunk
@@ -138,22 +147,47 @@ class JobStore {
   [[nodiscard]] Result<std::vector<InFlightChunk>> in_flight_chunks(
       const std::string& name, int64_t total_chunks, int count, const std::string& consumer = "");
   // A worker in the registry (docs/PROTOCOL.md, "Liveness"), as it
-  // described itself, and how long ago it last beat (Redis's clock; -1 when
-  // it has no heartbeat yet).
+  // described itself in its last heartbeat, and how long ago it last beat
+  // (Redis's clock; -1 when it has no heartbeat yet).
   struct RegisteredWorker {
     std::string name, host;
     int64_t pid = 0;
     int slots = 0;
     std::string job;  // empty: it serves every job
     int64_t heartbeat_age_ms = -1;
+    // Empty from a worker of an older ttg, which writes only the above.
+    std::string state;  // WorkerInfo::kRunning or kDraining
+    int busy = 0;
+    int64_t committed = 0;
+    // The chunks it holds, oldest claim first; `age_ms`: since the claim,
+    // on Redis's clock (-1 when the claim time is unknown).
+    struct Held {
+      std::string job;
+      int64_t chunk = -1;
+      int64_t claimed_ms = 0;
+      int64_t age_ms = -1;
+    };
+    std::vector<Held> chunks;
   };
-  // Every registered worker, by name.
+  // Every registered worker, by name, and Redis's time of the reading.
+  struct Workers {
+    std::vector<RegisteredWorker> workers;
+    int64_t now_ms = 0;
+  };
+  [[nodiscard]] Result<Workers> registry();
+  // The same, without the time.
   [[nodiscard]] Result<std::vector<RegisteredWorker>> workers();
+  // Entries of `name`'s task stream the consumer group has not read yet
+  // (XINFO GROUPS `lag`); nullopt when Redis cannot tell (entries were
+  // deleted) or the group does not exist.
+  [[nodiscard]] Result<std::optional<int64_t>> group_lag(const std::string& name);
 
   // Dead-letter entries, in order: the chunks dead now (retry deletes a
   // chunk's entry when it puts the chunk back), and malformed entries that
   // name no chunk. Empty for a job that does not exist: ask status() first.
   [[nodiscard]] Result<std::vector<ResultRecord>> dead_letters(const std::string& name);
+  // The first `count` of them.
+  [[nodiscard]] Result<std::vector<ResultRecord>> dead_letters(const std::string& name, int count);
   // Puts dead chunks back with fresh attempts, each exactly once: `chunks`,
   // or with nullopt every chunk dead now. Workers claim them as new chunks
   // (no takeover counted); a complete job runs again (state running, no
@@ -172,6 +206,8 @@ class JobStore {
   // Recent events (takeovers, duplicates, ...) after stream ID `after`.
   [[nodiscard]] Result<std::vector<ResultRecord>> events(const std::string& name,
                                                          const std::string& after, int count);
+  // The newest `count` events, oldest first.
+  [[nodiscard]] Result<std::vector<ResultRecord>> recent_events(const std::string& name, int count);
 
   // Every key of TTG's (prefix `ttg:`), found by SCAN; or, with `job`, the
   // keys of that job that exist.

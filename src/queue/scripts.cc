@@ -626,6 +626,10 @@ if client ~= '' then
   redis.call('HSET', KEYS[1], consumer, client .. ' ' .. server)
   redis.call('HSET', KEYS[3], consumer, ARGV[4])
   redis.call('ZADD', KEYS[4], 0, consumer)
+elseif ARGV[4] ~= '' and redis.call('HEXISTS', KEYS[1], consumer) == 1 then
+  -- A registered worker's entry, changed since its last heartbeat; one
+  -- found gone and unregistered gets no entry until it registers again.
+  redis.call('HSET', KEYS[3], consumer, ARGV[4])
 end
 redis.call('HSET', KEYS[2], consumer, now)
 redis.call('HSET', KEYS[5], 'last_ms', now, 'grace_until', grace, 'conn_grace_until', cgrace)

@@ -116,7 +116,9 @@ struct HeartbeatArgs {
   std::string consumer;
   std::string client_id;  // empty: heartbeat only
   std::string server;     // the server's run_id, with client_id
-  std::string info;       // JSON for people, with client_id
+  // The registry entry (JSON for monitors): written with client_id, and
+  // without it for a registered worker when not empty.
+  std::string info;
   int64_t lease_ms = 10000;
 };
 Call heartbeat(const HeartbeatArgs& args);

@@ -76,12 +76,28 @@ struct JobView {
   JobRef ref() const { return {name, run}; }
 };
 
-// What a worker tells the registry about itself (`ttg status`, dashboards).
+// A chunk a worker holds, as the registry shows it.
+struct HeldChunk {
+  std::string job;
+  int64_t chunk = -1;
+  int64_t claimed_ms = 0;  // Chunk::claimed_ms: Redis's time of the claim
+};
+
+// What a worker tells the registry about itself (`ttg status`, `ttg
+// serve`; docs/PROTOCOL.md, "Liveness"). The first four fields are fixed;
+// the others describe the worker now and go with its heartbeats.
 struct WorkerInfo {
+  static constexpr const char* kRunning = "running";
+  static constexpr const char* kDraining = "draining";  // asked to stop
+
   std::string host;
   int64_t pid = 0;
   int slots = 0;
   std::string job;  // empty: every job
+  std::string state = kRunning;
+  int busy = 0;                   // compute slots running a kernel
+  int64_t committed = 0;          // chunks committed since the worker started
+  std::vector<HeldChunk> chunks;  // held now, oldest claim first, at most `slots`
 };
 
 // What one sweep did (docs/PROTOCOL.md, "Liveness").

@@ -496,6 +496,7 @@ class Worker {
         if (tasks_.empty()) return;
         task = std::move(tasks_.front());
         tasks_.pop_front();
+        ++busy_;
       }
       metrics_.on_compute_started();
       auto started = Clock::now();
@@ -527,6 +528,7 @@ class Worker {
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
+        --busy_;
         outcomes_.push_back(Outcome{task.key, std::move(result), seconds});
       }
       outcome_cv_.notify_one();
@@ -623,6 +625,7 @@ class Worker {
       switch ((*outcomes)[i]) {
         case queue::CommitOutcome::kCommitted:
           ++stats_.committed;
+          committed_.fetch_add(1, std::memory_order_relaxed);
           metrics_.on_committed(c.chunk.job, 1);
           obs::log_debug("committed", {{"job", c.chunk.job}, {"chunk", chunk_str(c.chunk)}});
           break;
@@ -715,10 +718,11 @@ class Worker {
           if (!f.lost) by_ref[f.chunk.ref()].push_back(f.chunk.entry_id);
         }
       }
+      const queue::WorkerInfo info = current_info();
       lock.unlock();
       // The heartbeat also registers this connection: its closing is how
       // other workers learn at once that this one died.
-      if (auto st = q->heartbeat(options_.info); !st) {
+      if (auto st = q->heartbeat(info); !st) {
         metrics_.on_redis_error("heartbeat");
         if (!heartbeat_failing) {
           obs::log_warn("cannot reach Redis from the lease thread; retrying",
@@ -762,6 +766,28 @@ class Worker {
     }
   }
 
+  // What the registry shows of this worker now (docs/PROTOCOL.md,
+  // "Liveness"): its chunks, oldest claim first, at most one per slot so
+  // that the entry stays small. Called with mu_ held.
+  queue::WorkerInfo current_info() const {
+    queue::WorkerInfo info = options_.info;
+    info.state = stop_.load() ? queue::WorkerInfo::kDraining : queue::WorkerInfo::kRunning;
+    info.busy = busy_;
+    info.committed = committed_.load(std::memory_order_relaxed);
+    for (const auto& [k, f] : in_flight_) {
+      if (!f.lost) info.chunks.push_back({f.chunk.job, f.chunk.chunk, f.chunk.claimed_ms});
+    }
+    std::sort(info.chunks.begin(), info.chunks.end(),
+              [](const queue::HeldChunk& a, const queue::HeldChunk& b) {
+                return a.claimed_ms != b.claimed_ms ? a.claimed_ms < b.claimed_ms
+                                                    : a.chunk < b.chunk;
+              });
+    if (info.chunks.size() > static_cast<size_t>(std::max(info.slots, 1))) {
+      info.chunks.resize(static_cast<size_t>(std::max(info.slots, 1)));
+    }
+    return info;
+  }
+
   void log_redis_error(const char* what, const std::string& job, const Error& e) {
     obs::log_warn(std::string(what) + " failed; will retry", {{"job", job}, {"error", e.message}});
     // The same few names as a metric label: "list jobs" -> "list_jobs".
@@ -796,13 +822,15 @@ class Worker {
   std::vector<queue::Completion> pending_commits_;
   Clock::time_point last_activity_;
   WorkerStats stats_;
-  int64_t stats_lost_ = 0;  // guarded by mu_ (the lease thread counts)
+  int64_t stats_lost_ = 0;             // guarded by mu_ (the lease thread counts)
+  std::atomic<int64_t> committed_{0};  // chunks committed, for the registry
   int64_t main_connections_ = 0;
 
   std::mutex mu_;  // guards everything below
   std::map<std::string, InFlight> in_flight_;
   std::deque<Task> tasks_;
   std::deque<Outcome> outcomes_;
+  int busy_ = 0;  // compute slots running a kernel
   bool shutting_down_ = false;
   bool handing_back_ = false;
   std::condition_variable work_cv_, outcome_cv_, lease_cv_;
