@@ -20,6 +20,7 @@ struct DemoArgs {
   demo::DemoOptions options;
   std::vector<std::string> args;
   std::string monitor = "cli";
+  int web_port = 8080;
 };
 
 // The running binary as people can type it: relative to the working
@@ -54,8 +55,15 @@ Handler setup_demo(CLI::App& app) {
                  "Kernel (mandelbrot: a picture; simulate: the prototype's placeholder)")
       ->capture_default_str();
   app.add_option("--arg", a->args, "Kernel argument key=value (repeatable)");
-  app.add_option("--monitor", a->monitor, "cli or none")
-      ->check(CLI::IsMember({"cli", "none"}))
+  app.add_option("--monitor", a->monitor,
+                 "cli (the terminal), web (the dashboard of ttg serve; its URL is printed), both, "
+                 "or none. With web or both and stdin a terminal, the dashboard stays up after "
+                 "the verdict until Enter")
+      ->check(CLI::IsMember({"cli", "web", "both", "none"}))
+      ->capture_default_str();
+  app.add_option("--web-port", a->web_port,
+                 "Port of the dashboard on 127.0.0.1 with --monitor web|both (0: any free port)")
+      ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   app.add_flag("--json", flags.json, "Print the results as one JSON object");
   app.add_flag("--keep", flags.keep,
@@ -66,7 +74,16 @@ Handler setup_demo(CLI::App& app) {
     auto args = parse_kernel_args(a->args);
     if (!args) return report(ctx, "demo", args.error());
     o.args = *args;
-    o.monitor = a->monitor == "none" ? demo::Monitor::kNone : demo::Monitor::kCli;
+    o.monitor = a->monitor == "none"   ? demo::Monitor::kNone
+                : a->monitor == "web"  ? demo::Monitor::kWeb
+                : a->monitor == "both" ? demo::Monitor::kBoth
+                                       : demo::Monitor::kCli;
+    o.web_port = a->web_port;
+    o.version = TTG_VERSION;
+    // Kept up after the verdict only for someone who can press Enter.
+    o.serve_after_verdict =
+        (o.monitor == demo::Monitor::kWeb || o.monitor == demo::Monitor::kBoth) && !o.json &&
+        isatty(STDIN_FILENO);
     const Settings& s = ctx.settings;
     if (s.sources.count("total_parameters")) o.total_params = s.total_parameters;
     if (s.sources.count("chunk_size")) o.chunk_size = s.chunk_size;
@@ -82,7 +99,8 @@ Handler setup_demo(CLI::App& app) {
     o.job = s.job.empty() ? "demo-" + generate_job_name().substr(4) : s.job;
     o.program = self_path();
     o.program_shown = program_shown(o.program);
-    o.interactive = o.monitor == demo::Monitor::kCli && !o.json && isatty(STDOUT_FILENO);
+    o.interactive = (o.monitor == demo::Monitor::kCli || o.monitor == demo::Monitor::kBoth) &&
+                    !o.json && isatty(STDOUT_FILENO);
     install_stop_handlers();
     auto outcome = demo::run_demo(o, ctx.out, stop_requested());
     if (!outcome) return report(ctx, "demo", outcome.error());

@@ -1,8 +1,11 @@
 #include "demo/demo.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,6 +22,7 @@
 #include "queue/keys.h"
 #include "queue/redis_queue.h"
 #include "redis/local_server.h"
+#include "serve/server.h"
 #include "util/process.h"
 #include "util/strings.h"
 #include "util/temp_dir.h"
@@ -93,6 +97,21 @@ class Demo {
     url_ = redis::describe(ro);
 
     TTG_TRY_ASSIGN(JobSpec spec, demo_spec(o_));
+    if (web()) {
+      // The dashboard of `ttg serve`, on this process's threads, reading
+      // the demo's Redis.
+      serve::ServerOptions so;
+      so.poller.redis = ro;
+      so.poller.refresh_ms = 500;
+      so.port = o_.web_port;
+      so.version = o_.version;
+      TTG_TRY_ASSIGN(web_, serve::Server::start(std::move(so)));
+      if (!o_.json) {
+        clear_progress();
+        out_ << "dashboard: " << web_->url() << "\n";
+        out_.flush();
+      }
+    }
     if (spec.kernel == "mandelbrot" && !o_.total_params) width_ = scale_of(o_.scale).width;
     store_ = std::make_unique<queue::JobStore>(ro);
     queue::SubmitOptions so;
@@ -145,6 +164,7 @@ class Demo {
       }
       print_next_steps(kept);
     }
+    if (web_ && o_.serve_after_verdict) wait_for_enter();
     return outcome;
   }
 
@@ -156,6 +176,25 @@ class Demo {
   }
 
   bool quiet() const { return o_.json || o_.monitor == Monitor::kNone; }
+  bool web() const { return o_.monitor == Monitor::kWeb || o_.monitor == Monitor::kBoth; }
+
+  // After the verdict: the dashboard stays until Enter (a line on stdin),
+  // the end of stdin, or a stop request (Ctrl-C).
+  void wait_for_enter() {
+    out_ << "\nThe dashboard stays at " << web_->url()
+         << ": press Enter (or Ctrl-C) to stop it and end the demo.\n";
+    out_.flush();
+    char buf[256];
+    while (!stop_.load()) {
+      pollfd p{STDIN_FILENO, POLLIN, 0};
+      const int ready = ::poll(&p, 1, 100);
+      if (ready < 0 && errno != EINTR) return;
+      if (ready <= 0) continue;
+      const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0) return;  // the end of stdin, or an error
+      if (std::find(buf, buf + n, '\n') != buf + n) return;
+    }
+  }
 
   void say(const std::string& line) {
     if (quiet()) return;
@@ -176,7 +215,9 @@ class Demo {
   void print_next_steps(bool kept) {
     const std::string ttg = o_.program_shown.empty() ? "ttg" : o_.program_shown;
     if (server_ && !kept) {
-      out_ << "\nThe demo's Redis has stopped, and its results with it. Run again with --keep\n"
+      out_ << "\nThe demo's Redis "
+           << (web_ && o_.serve_after_verdict ? "stops with the dashboard" : "has stopped")
+           << ", and its results with it. Run again with --keep\n"
               "to keep it running and read the results with `ttg results`.\n";
     } else {
       if (kept) {
@@ -186,7 +227,8 @@ class Demo {
       out_ << "\nTry:\n"
            << "  " << ttg << " results " << o_.job << " --redis " << url_ << " | head\n"
            << "  " << ttg << " status " << o_.job << " --redis " << url_ << "\n"
-           << "  " << ttg << " verify " << o_.job << " --redis " << url_ << "\n";
+           << "  " << ttg << " verify " << o_.job << " --redis " << url_ << "\n"
+           << "  " << ttg << " serve --redis " << url_ << "   # the dashboard\n";
       if (kept) {
         out_ << "Stop it with:\n  kill " << server_->pid() << " && rm -r " << server_->dir() << " "
              << logs_ << "\n";
@@ -315,7 +357,7 @@ class Demo {
   }
 
   void progress(const queue::JobStatus& s) {
-    if (quiet()) return;
+    if (quiet() || o_.monitor == Monitor::kWeb) return;
     const int64_t finished = s.done + s.dead;
     double frac =
         s.total_chunks ? static_cast<double>(finished) / static_cast<double>(s.total_chunks) : 0;
@@ -428,6 +470,8 @@ class Demo {
   double finished_s_ = 0;
   std::string last_result_, last_event_, last_waiting_;
   std::vector<std::string> events_;
+  // Last: stopped first, while the Redis it reads is still up.
+  std::unique_ptr<serve::Server> web_;
 };
 
 }  // namespace

@@ -21,7 +21,10 @@
 
 namespace ttg::demo {
 
-enum class Monitor { kCli, kNone };
+// kCli: progress, workers and events on the terminal; kWeb: the dashboard
+// of `ttg serve` in the demo's process (its URL printed) and no live
+// terminal view; kBoth: both; kNone: nothing but the verdict's exit code.
+enum class Monitor { kCli, kWeb, kBoth, kNone };
 
 struct DemoOptions {
   // "small" (1,000 parameter sets), "medium" (10,000) or "large"
@@ -43,6 +46,15 @@ struct DemoOptions {
   int64_t reclaim_interval_ms = 1000;
 
   Monitor monitor = Monitor::kCli;
+  // With kWeb or kBoth: the dashboard's port on 127.0.0.1; 0 = any free
+  // port. Default 8080.
+  int web_port = 8080;
+  // With kWeb or kBoth: after the verdict, keep the dashboard (and the
+  // demo's Redis) up until a line is read from stdin (Enter), stdin ends,
+  // or `stop`; else stop with the demo. Default false.
+  bool serve_after_verdict = false;
+  // ttg's version, for the dashboard's metrics. Default empty.
+  std::string version;
   // Redraw the progress line in place (a terminal); else print it every 2 s.
   bool interactive = false;
   // Print one JSON object at the end, nothing else.
@@ -72,8 +84,10 @@ struct DemoOutcome {
 };
 
 // Runs the demo, writing its monitor, results and picture to `out`.
-// Returns when the job completed (then judged), `stop` became true
-// (interrupted), or it failed: errors are Redis's, kIo (a worker or
+// Returns when the job completed (then judged; with the dashboard and
+// `serve_after_verdict`, once the user is done with it), `stop` became true
+// (interrupted), or it failed: errors are Redis's, kInvalidArgument (the
+// dashboard's port cannot be listened on), kIo (a worker or
 // redis-server could not start), kInternal (every worker exited before the
 // job was complete), kTimeout (the job took more than ten times the ideal
 // time plus two minutes). Blocks the calling thread; `stop` is polled every

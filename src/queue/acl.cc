@@ -107,7 +107,7 @@ constexpr Grant kGrants[] = {
     {"xgroup|create", kS},
     {"xgroup|delconsumer", kW | kS},  // retire
     {"xinfo|consumers", kS},          // recover
-    {"xinfo|groups", kM | kK},        // serve: a job's lag; KEDA: lag mode
+    {"xinfo|groups", kS | kM | kK},   // serve: a job's lag; KEDA: lag mode
     // Expiry of a finished job's keys (finalize; a leaving sweeper's role),
     // deleting keys (submit --force, cleanup).
     {"pexpire", kW},

@@ -112,6 +112,31 @@ std::optional<std::string> http_get(int port, const std::string& path) {
   return reply->body;
 }
 
+HttpReply http_fetch(int port, const std::string& path, const std::string& method) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(5);
+  httplib::Result reply{nullptr, httplib::Error::Unknown};
+  if (method == "GET") {
+    reply = client.Get(path.c_str());
+  } else if (method == "HEAD") {
+    reply = client.Head(path.c_str());
+  } else if (method == "POST") {
+    reply = client.Post(path.c_str(), "{}", "application/json");
+  } else if (method == "PUT") {
+    reply = client.Put(path.c_str(), "{}", "application/json");
+  } else if (method == "DELETE") {
+    reply = client.Delete(path.c_str());
+  }
+  HttpReply out;
+  if (!reply) return out;
+  out.status = reply->status;
+  out.body = reply->body;
+  out.content_type = reply->get_header_value("Content-Type");
+  out.allow = reply->get_header_value("Allow");
+  return out;
+}
+
 std::string find_on_path(const std::string& program) {
   const char* path = std::getenv("PATH");
   if (path == nullptr) return "";

@@ -36,6 +36,17 @@ struct Exposition {
 // GET http://127.0.0.1:`port``path`: the body of a 200 reply, else nullopt.
 std::optional<std::string> http_get(int port, const std::string& path = "/metrics");
 
+// A request's reply, whatever its status; `status` 0 when there was none
+// (nothing listens, a time-out).
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  std::string allow;  // the Allow header
+};
+// `method` (GET, HEAD, POST, PUT, DELETE) http://127.0.0.1:`port``path`.
+HttpReply http_fetch(int port, const std::string& path, const std::string& method = "GET");
+
 // The full path of `program` on PATH, or "" when it is not there.
 std::string find_on_path(const std::string& program);
 

@@ -142,9 +142,10 @@
     $("no-jobs").hidden = data.jobs.length > 0;
     var t = data.totals || {};
     var alive = data.workers.filter(function (w) { return w.state !== "gone"; }).length;
-    $("totals").textContent = "— " + data.jobs.length +
-      (data.jobs_registered > data.jobs.length ? " of " + data.jobs_registered : "") +
-      " jobs, backlog " + (t.backlog || 0) + " chunks, " + alive + " workers";
+    var n = data.jobs_registered > data.jobs.length ? data.jobs_registered : data.jobs.length;
+    $("totals").textContent = "— " + (n > data.jobs.length ? data.jobs.length + " of " : "") +
+      n + (n === 1 ? " job" : " jobs") + ", backlog " + (t.backlog || 0) +
+      (t.backlog === 1 ? " chunk, " : " chunks, ") + alive + (alive === 1 ? " worker" : " workers");
   }
 
   // ---- the selected job ----

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,6 +20,7 @@
 #include "queue/keys.h"
 #include "queue/redis_queue.h"
 #include "redis/connection.h"
+#include "support/metrics.h"
 #include "support/redis_fixture.h"
 #include "support/ttg_process.h"
 #include "util/strings.h"
@@ -248,6 +252,54 @@ TEST_F(AclRolesTest, EachRoleDoesItsJob) {
   }
 
   EXPECT_EQ(acl_log(), "") << "commands were refused while each role did its job";
+}
+
+TEST_F(AclRolesTest, MonitorServesTheDashboard) {
+  // A finished job with a dead letter and events, and a running one.
+  auto sub = ttg_as(Role::kSubmitter,
+                    {"submit", "--job", "s1", "--params", "6", "--chunk-size", "1", "--kernel",
+                     "faulty", "--arg", "fail_chunks=2", "--max-attempts", "2"});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err;
+  auto work =
+      ttg_as(Role::kWorker, {"worker", "--job", "s1", "--worker-id", "w1", "--idle-timeout", "5"});
+  ASSERT_EQ(work.exit_code, 0) << work.err;
+  ASSERT_EQ(ttg_as(Role::kSubmitter, {"submit", "--job", "s2", "--params", "5"}).exit_code,
+            0);  // 1 chunk
+
+  redis::Options o = as(Role::kMonitor);
+  o.password.clear();
+  const std::string log = dir_->path() + "/serve.log";
+  util::Process serve =
+      testing::start_ttg({"serve", "--redis", redis::describe(o), "--redis-password-file",
+                          password_file_, "--port", "0", "--refresh-ms", "200"},
+                         log, {"TTG_CONFIG="});
+  int port = 0;
+  ASSERT_TRUE(testing::wait_until([&] {
+    const std::string text = testing::read_file(log);
+    const auto at = text.find("serving http://127.0.0.1:");
+    if (at == std::string::npos) return false;
+    port = std::atoi(text.c_str() + at + std::string("serving http://127.0.0.1:").size());
+    return port > 0;
+  })) << testing::read_file(log);
+  nlohmann::json s1;
+  EXPECT_TRUE(testing::wait_until([&] {
+    auto r = testing::http_fetch(port, "/api/jobs/s1");
+    if (r.status != 200) return false;
+    s1 = nlohmann::json::parse(r.body, nullptr, false);
+    return s1.is_object() && s1["redis_up"] == true && s1["dead"].size() == 1 &&
+           !s1["events"].empty();
+  })) << s1.dump(2)
+      << "\n"
+      << testing::read_file(log);
+  EXPECT_EQ(testing::http_fetch(port, "/healthz").status, 200);
+  auto metrics = testing::http_get(port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->find("ttg_job_chunks{ttg_job=\"s2\"} 1"), std::string::npos) << *metrics;
+  serve.signal(SIGTERM);
+  auto st = serve.wait_for(std::chrono::seconds(30));
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0);
+  EXPECT_EQ(acl_log(), "") << "ttg serve was refused a command as the monitor";
 }
 
 TEST_F(AclRolesTest, WorkerQueueCallsAreAllowed) {
