@@ -152,6 +152,23 @@ std::unique_ptr<PrometheusServer> PrometheusServer::start(const std::string& bin
                                                           const std::string& dir,
                                                           const std::string& target,
                                                           std::string& error) {
+  return start_with_config(binary, dir,
+                           "global:\n"
+                           "  scrape_interval: 1s\n"
+                           "  scrape_timeout: 1s\n"
+                           "  evaluation_interval: 1s\n"
+                           "scrape_configs:\n"
+                           "  - job_name: ttg-worker\n"
+                           "    static_configs:\n"
+                           "      - targets: ['" +
+                               target + "']\n",
+                           error);
+}
+
+std::unique_ptr<PrometheusServer> PrometheusServer::start_with_config(const std::string& binary,
+                                                                      const std::string& dir,
+                                                                      const std::string& text,
+                                                                      std::string& error) {
   auto port = redis::pick_free_port();
   if (!port) {
     error = port.error().message;
@@ -160,15 +177,7 @@ std::unique_ptr<PrometheusServer> PrometheusServer::start(const std::string& bin
   const std::string config = dir + "/prometheus.yml";
   {
     std::ofstream f(config);
-    f << "global:\n"
-         "  scrape_interval: 1s\n"
-         "  scrape_timeout: 1s\n"
-         "  evaluation_interval: 1s\n"
-         "scrape_configs:\n"
-         "  - job_name: ttg-worker\n"
-         "    static_configs:\n"
-         "      - targets: ['"
-      << target << "']\n";
+    f << text;
     if (!f) {
       error = "cannot write " + config;
       return nullptr;
@@ -201,6 +210,18 @@ std::unique_ptr<PrometheusServer> PrometheusServer::start(const std::string& bin
 
 PrometheusServer::~PrometheusServer() {
   if (process_.valid()) process_.stop(std::chrono::seconds(10));
+}
+
+PrometheusServer::Reply PrometheusServer::get(
+    const std::string& path, const std::vector<std::pair<std::string, std::string>>& params) const {
+  httplib::Client client("127.0.0.1", port_);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(30);
+  httplib::Params p;
+  for (const auto& [k, v] : params) p.emplace(k, v);
+  auto reply = client.Get(path.c_str(), p, httplib::Headers{});
+  if (!reply) return {};
+  return {reply->status, reply->body};
 }
 
 std::optional<double> PrometheusServer::query(const std::string& promql) const {

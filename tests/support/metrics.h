@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "util/process.h"
 
@@ -57,7 +59,23 @@ class PrometheusServer {
   // `error` set when it cannot start.
   static std::unique_ptr<PrometheusServer> start(const std::string& binary, const std::string& dir,
                                                  const std::string& target, std::string& error);
+  // The same with the whole configuration given: `config` is the text of
+  // its prometheus.yml (written to `dir`; rule files by absolute path).
+  static std::unique_ptr<PrometheusServer> start_with_config(const std::string& binary,
+                                                             const std::string& dir,
+                                                             const std::string& config,
+                                                             std::string& error);
   ~PrometheusServer();
+
+  // GET `path` (e.g. "/api/v1/query_range") with `params` on its HTTP API.
+  // status is 0 when no reply came; body is the reply's, whatever its status
+  // (the API explains a refused query in a JSON body with status 400).
+  struct Reply {
+    int status = 0;
+    std::string body;
+  };
+  Reply get(const std::string& path,
+            const std::vector<std::pair<std::string, std::string>>& params = {}) const;
 
   // An instant query's first sample value; nullopt when the result is empty
   // or the query failed.
