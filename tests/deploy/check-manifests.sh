@@ -11,7 +11,9 @@
 #   4. proof that step 3 catches what it claims: broken copies of the builds
 #      must each be refused with the expected message;
 #   5. with --ttg, the Redis pod's ACL script run with that ttg, and a
-#      redis-server (on a Unix socket) started with the file it writes.
+#      redis-server (on a Unix socket) started with the file it writes; then
+#      ttg serve run as its pod runs it against such a Redis
+#      (check-serve-pod.js).
 # Needs node, yamllint and tests/deploy/node_modules (scripts/setup.sh
 # installs them: apt, and `npm ci` in tests/deploy); skips (exit 77) with the
 # reason when one is missing.
@@ -259,6 +261,13 @@ acl_check() {
   kill "$redis_pid"
   wait "$redis_pid" 2>/dev/null || true
   [[ $failed -ne 0 ]] || echo "ACL file of acl.sh: every user logs in, default off: ok"
+  # ttg serve as its pod runs it, with this ACL file: its user reaches
+  # Redis, the ScaledObject's values are in /api/jobs, and a Redis outage
+  # fails readiness but not liveness.
+  local pws=()
+  for role in "${!pw[@]}"; do pws+=(--password "$role=${pw[$role]}"); done
+  node "$here/check-serve-pod.js" --ttg "$ttg" --build "$work/kind-components.yaml" \
+    --aclfile "$dir/users.acl" --dir "$dir" "${pws[@]}" || fail "ttg serve as its pod runs it"
 }
 if [[ -z "$ttg" ]]; then
   echo "ACL file check skipped: no --ttg given"
