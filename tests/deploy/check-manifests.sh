@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The offline check of deploy/k8s (ctest: DeployManifests, label deploy):
 #   1. yamllint over every manifest;
-#   2. kustomize build of the base, of every overlay, and of the kind overlay
-#      with every component;
+#   2. kustomize build of the base, of every overlay, of the kind overlay
+#      with every component but hpa-all-jobs, and of kind with hpa-all-jobs
+#      (the HPA alternative to keda-all-jobs: never both);
 #   3. every object of each build against the Kubernetes and KEDA schemas,
 #      unknown fields included, plus the references between objects and
 #      TTG's own rules (validate-manifests.js), ttg's flags checked against
@@ -10,7 +11,9 @@
 #   4. proof that step 3 catches what it claims: broken copies of the builds
 #      must each be refused with the expected message;
 #   5. with --ttg, the Redis pod's ACL script run with that ttg, and a
-#      redis-server (on a Unix socket) started with the file it writes.
+#      redis-server (on a Unix socket) started with the file it writes; then
+#      ttg serve run as its pod runs it against such a Redis
+#      (check-serve-pod.js).
 # Needs node, yamllint and tests/deploy/node_modules (scripts/setup.sh
 # installs them: apt, and `npm ci` in tests/deploy); skips (exit 77) with the
 # reason when one is missing.
@@ -54,16 +57,27 @@ for o in kind aks; do
     echo "$role-password=not-a-real-$role-password"
   done >"$work/k8s/overlays/$o/redis-passwords.env"
 done
-mkdir -p "$work/k8s/overlays/kind-components"
-cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/kind-components/"
-{
-  echo "components:"
-  for c in "$work/k8s/components/"*/; do echo "  - ../../components/$(basename "$c")"; done
-} >>"$work/k8s/overlays/kind-components/kustomization.yaml"
+variant() {  # variant NAME COMPONENT...: the kind overlay with these components
+  mkdir -p "$work/k8s/overlays/$1"
+  cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/$1/"
+  {
+    echo "components:"
+    for c in "${@:2}"; do echo "  - ../../components/$c"; done
+  } >>"$work/k8s/overlays/$1/kustomization.yaml"
+}
+# Every component but hpa-all-jobs, which scales the Deployment that
+# keda-all-jobs scales; redis-tls last (it completes keda-job's objects).
+all=()
+for c in "$work/k8s/components/"*/; do
+  c=$(basename "$c")
+  [[ $c == hpa-all-jobs || $c == redis-tls ]] || all+=("$c")
+done
+variant kind-components "${all[@]}" redis-tls
+variant kind-hpa hpa-all-jobs
+# Both autoscalers of every job's workers: must be refused (step 4).
+variant kind-both-scalers keda-all-jobs hpa-all-jobs
 # And kind with TLS alone (no KEDA objects for its patch to find).
-mkdir -p "$work/k8s/overlays/kind-tls"
-cp "$work/k8s/overlays/kind/"* "$work/k8s/overlays/kind-tls/"
-printf 'components:\n  - ../../components/redis-tls\n' >>"$work/k8s/overlays/kind-tls/kustomization.yaml"
+variant kind-tls redis-tls
 
 build() {  # build NAME DIR
   if "$kustomize" build "$2" >"$work/$1.yaml" 2>"$work/$1.err"; then
@@ -77,6 +91,10 @@ build base "$work/k8s/base"
 for o in "$work/k8s/overlays/"*/; do build "$(basename "$o")" "$o"; done
 [[ -s "$work/kind-components.yaml" ]] && grep -q '^kind: ScaledObject' "$work/kind-components.yaml" ||
   fail "kind-components has no ScaledObject: the components were not built"
+[[ $(grep -c '^kind: ScaledObject' "$work/kind-components.yaml") -eq 2 ]] ||
+  fail "kind-components does not hold both ScaledObjects (keda-job and keda-all-jobs)"
+grep -q '^kind: HorizontalPodAutoscaler' "$work/kind-hpa.yaml" ||
+  fail "kind-hpa has no HorizontalPodAutoscaler: components/hpa-all-jobs was not built"
 
 # 3. schemas, references, rules
 validate() {  # validate NAME [options]
@@ -92,6 +110,7 @@ validate aks
 # The TLS Secret comes from cert-manager or kubectl (docs/DEPLOY.md).
 validate kind-components --external Secret/ttg-redis-tls
 validate kind-tls --external Secret/ttg-redis-tls
+validate kind-hpa
 [[ -s "$work/kind-components.yaml" ]] && grep -q '^  TTG_REDIS_URL: rediss://' "$work/kind-components.yaml" ||
   fail "kind-components does not use TLS: components/redis-tls was not built"
 validate local --podman --external Secret/ttg-redis --base "$work/base.yaml"
@@ -168,9 +187,35 @@ refuses local-acl-drift local "its spec differs from the base's StatefulSet/redi
   's/key: admin-password/key: monitor-password/' \
   --podman --external Secret/ttg-redis --base "$work/base.yaml"
 refuses podman-kind kind "podman 4.3's kube play does not run a StatefulSet" "" --podman
+# ttg serve: its role, an address and port the Service reaches, a liveness
+# probe that a Redis outage does not fail.
+refuses serve-wrong-role kind "ttg serve needs TTG_REDIS_USER ttg-monitor (role monitor), not ttg-worker" \
+  's/value: ttg-monitor/value: ttg-worker/'
+refuses serve-loopback kind "ttg serve listens on 127.0.0.1: nothing outside the pod reaches it" \
+  '/^        - --bind$/,+1d'
+refuses serve-port kind "ttg serve listens on port 8081, which the container does not declare" \
+  '/^        - --port$/{n;s/"8080"/"8081"/}'
+refuses serve-liveness-healthz kind "a liveness probe on /healthz restarts serve" \
+  's|^            path: /metrics$|            path: /healthz|'
+# The autoscalers of every job's workers: serve's Service of the same
+# namespace and its port, both totals, a Deployment of every job, and one
+# autoscaler per Deployment.
+refuses all-jobs-namespace kind-components "is not the Service ttg-serve of its namespace" \
+  's|ttg-serve.ttg.svc|ttg-serve.default.svc|' --external Secret/ttg-redis-tls
+refuses all-jobs-port kind-components "port 9090 is not a port of Service/ttg-serve" \
+  's|svc.cluster.local:8080/|svc.cluster.local:9090/|' --external Secret/ttg-redis-tls
+refuses all-jobs-location kind-components "needs a metrics-api trigger on totals.backlog" \
+  's/valueLocation: totals.backlog/valueLocation: totals.pending/' --external Secret/ttg-redis-tls
+refuses all-jobs-one-job kind-components "serves the job sweep1" \
+  '/scaleTargetRef:/{n;s/name: ttg-worker$/name: ttg-worker-job/}' --external Secret/ttg-redis-tls
+refuses both-scalers kind-both-scalers "Deployment/ttg-worker is scaled by both" ""
+refuses hpa-metric kind-hpa "no External metric ttg_backlog_chunks" \
+  's/name: ttg_backlog_chunks/name: ttg_backlog/'
 if [[ -n "$ttg" ]]; then
   refuses no-such-flag kind "ttg worker has no flag --idle-timeoutt" \
     's/--idle-timeout/--idle-timeoutt/' --ttg "$ttg"
+  refuses no-such-serve-flag kind "ttg serve has no flag --listen" \
+    's/^        - --bind$/        - --listen/' --ttg "$ttg"
 fi
 
 # 5. The ACL script of redis-config, run as the Redis pod's init container
@@ -216,6 +261,13 @@ acl_check() {
   kill "$redis_pid"
   wait "$redis_pid" 2>/dev/null || true
   [[ $failed -ne 0 ]] || echo "ACL file of acl.sh: every user logs in, default off: ok"
+  # ttg serve as its pod runs it, with this ACL file: its user reaches
+  # Redis, the ScaledObject's values are in /api/jobs, and a Redis outage
+  # fails readiness but not liveness.
+  local pws=()
+  for role in "${!pw[@]}"; do pws+=(--password "$role=${pw[$role]}"); done
+  node "$here/check-serve-pod.js" --ttg "$ttg" --build "$work/kind-components.yaml" \
+    --aclfile "$dir/users.acl" --dir "$dir" "${pws[@]}" || fail "ttg serve as its pod runs it"
 }
 if [[ -z "$ttg" ]]; then
   echo "ACL file check skipped: no --ttg given"

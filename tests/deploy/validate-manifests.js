@@ -32,6 +32,8 @@ const SCHEMAS = {
   'v1/Service': 'kubernetes-models/_schemas/IoK8sApiCoreV1Service',
   'apps/v1/Deployment': 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment',
   'apps/v1/StatefulSet': 'kubernetes-models/_schemas/IoK8sApiAppsV1StatefulSet',
+  'autoscaling/v2/HorizontalPodAutoscaler':
+    'kubernetes-models/_schemas/IoK8sApiAutoscalingV2HorizontalPodAutoscaler',
   'batch/v1/Job': 'kubernetes-models/_schemas/IoK8sApiBatchV1Job',
   'policy/v1/PodDisruptionBudget': 'kubernetes-models/_schemas/IoK8sApiPolicyV1PodDisruptionBudget',
   'networking.k8s.io/v1/NetworkPolicy':
@@ -254,7 +256,9 @@ function check(objects, opts) {
       for (const r of o.spec.secretTargetRef || []) keyOf('Secret', r.name, r.key, where);
     }
     if (o.kind === 'ScaledObject') checkScaledObject(o, byId, has, problems);
+    if (o.kind === 'HorizontalPodAutoscaler') checkHpa(o, byId, problems);
   }
+  checkScalers(objects, problems);
   checkRedisUsers(objects, byId, problems);
   checkTls(objects, byId, problems);
   if (opts.base) compareWithBase(objects, loadObjects(opts.base), problems);
@@ -529,6 +533,7 @@ function checkTtgContainer(o, spec, c, where, problems, opts) {
         'idle and be restarted for ever)');
     }
   }
+  if (args[0] === 'serve') checkServe(spec, c, where, problems);
   if (args.includes('--static')) {
     if (o.kind !== 'Job' || o.spec.completionMode !== 'Indexed') {
       problems.push(`${where}: the static mode belongs in an Indexed Job`);
@@ -563,9 +568,11 @@ function checkTtgContainer(o, spec, c, where, problems, opts) {
   }
 }
 
-// The job's stream and TTG's consumer group, the Redis Service's address in
-// the ScaledObject's namespace, and the two triggers: lag to scale out,
-// pending entries to keep busy workers.
+// A job's own workers (components/keda-job): the job's stream and TTG's
+// consumer group, the Redis Service's address in the ScaledObject's
+// namespace, and the two triggers: lag to scale out, pending entries to keep
+// busy workers. A ScaledObject with metrics-api triggers scales the workers
+// of every job instead (checkAllJobsScaledObject).
 function checkScaledObject(o, byId, has, problems) {
   const where = idOf(o);
   const target = byId.get(`Deployment/${o.spec.scaleTargetRef.name}`);
@@ -573,15 +580,10 @@ function checkScaledObject(o, byId, has, problems) {
     problems.push(`${where}: scales Deployment/${o.spec.scaleTargetRef.name}, not in the build`);
     return;
   }
-  let job;
-  for (const c of podTemplate(target).spec.containers) {
-    for (const e of c.env || []) {
-      if (e.name !== 'TTG_JOB') continue;
-      if (e.value !== undefined) job = e.value;
-      const ref = (e.valueFrom || {}).configMapKeyRef;
-      const cm = ref && byId.get(`ConfigMap/${ref.name}`);
-      if (cm) job = (cm.data || {})[ref.key];
-    }
+  const job = jobOf(target, byId);
+  if ((o.spec.triggers || []).some((t) => t.type === 'metrics-api')) {
+    checkAllJobsScaledObject(o, target, job, byId, problems);
+    return;
   }
   if (!job) problems.push(`${where}: its Deployment has no TTG_JOB: it must serve one job`);
   const modes = [];
@@ -613,6 +615,169 @@ function checkScaledObject(o, byId, has, problems) {
       'trigger (keep busy workers)');
   }
   if (o.spec.minReplicaCount !== 0) problems.push(`${where}: minReplicaCount should be 0`);
+}
+
+// The job a worker Deployment serves (its TTG_JOB), or undefined: every job.
+function jobOf(deployment, byId) {
+  let job;
+  for (const c of podTemplate(deployment).spec.containers) {
+    for (const e of c.env || []) {
+      if (e.name !== 'TTG_JOB') continue;
+      if (e.value !== undefined) job = e.value;
+      const ref = (e.valueFrom || {}).configMapKeyRef;
+      const cm = ref && byId.get(`ConfigMap/${ref.name}`);
+      if (cm) job = (cm.data || {})[ref.key];
+    }
+  }
+  return job;
+}
+
+// `ttg serve` in a pod: listening on the pod's interfaces (its default,
+// 127.0.0.1, would answer nothing from outside the pod), on the port the
+// container declares, ready when it reaches Redis (/healthz), and alive
+// whatever Redis does (liveness not on /healthz, or a Redis outage would
+// restart it for nothing).
+function checkServe(spec, c, where, problems) {
+  const args = c.args || [];
+  const bind = flagValue(args, '--bind') || '127.0.0.1';
+  if (/^127\./.test(bind) || bind === 'localhost') {
+    problems.push(`${where}: ttg serve listens on ${bind}: nothing outside the pod reaches it ` +
+      '(--bind 0.0.0.0)');
+  }
+  const port = Number(flagValue(args, '--port') || 8080);
+  const declared = (c.ports || []).find((p) => p.containerPort === port);
+  if (!declared) {
+    problems.push(`${where}: ttg serve listens on port ${port}, which the container does not ` +
+      'declare');
+  }
+  const probePort = (probe) => {
+    const p = (probe.httpGet || probe.tcpSocket || {}).port;
+    if (typeof p === 'number') return p;
+    const named = (c.ports || []).find((x) => x.name === p);
+    return named ? named.containerPort : p;
+  };
+  const ready = c.readinessProbe;
+  if (!ready || !ready.httpGet || ready.httpGet.path !== '/healthz') {
+    problems.push(`${where}: ttg serve's readiness probe must be GET /healthz`);
+  }
+  for (const [name, probe] of [['readiness', ready], ['liveness', c.livenessProbe]]) {
+    if (probe && probePort(probe) !== port) {
+      problems.push(`${where}: its ${name} probe's port ${probePort(probe)} is not serve's ` +
+        `--port ${port}`);
+    }
+  }
+  const live = c.livenessProbe;
+  if (live && live.httpGet && live.httpGet.path === '/healthz') {
+    problems.push(`${where}: a liveness probe on /healthz restarts serve whenever Redis is ` +
+      'unreachable; probe a path that answers without Redis (/metrics)');
+  }
+}
+
+// The all-jobs autoscaler (components/keda-all-jobs): metrics-api triggers
+// on the /api/jobs of the Service ttg-serve of the ScaledObject's
+// namespace, on a port of that Service that reaches serve's --port; one on
+// totals.backlog (scale out) and one on totals.in_flight (keep busy
+// workers); the Deployment it scales serves every job.
+function checkAllJobsScaledObject(o, target, job, byId, problems) {
+  const where = idOf(o);
+  if (job) {
+    problems.push(`${where}: metrics-api on every job's backlog, but its Deployment ` +
+      `${idOf(target)} serves the job ${job} (use components/keda-job's redis-streams triggers)`);
+  }
+  const svc = byId.get('Service/ttg-serve');
+  const serve = byId.get('Deployment/ttg-serve');
+  const ns = o.metadata.namespace;
+  const wantHost = ns ? `ttg-serve.${ns}.svc.cluster.local` : 'ttg-serve';
+  const locations = [];
+  for (const t of o.spec.triggers || []) {
+    if (t.type !== 'metrics-api') {
+      problems.push(`${where}: trigger ${t.name} is ${t.type}: the all-jobs ScaledObject reads ` +
+        'ttg serve alone');
+      continue;
+    }
+    const m = t.metadata || {};
+    const u = /^http:\/\/([^/:]+)(?::(\d+))?(\/[^?#]*)?$/.exec(m.url || '');
+    if (!u) {
+      problems.push(`${where}: trigger ${t.name}: url ${m.url} is not http://HOST:PORT/PATH`);
+      continue;
+    }
+    const [, host, portText, urlPath] = u;
+    const port = Number(portText || 80);
+    if (host !== wantHost) {
+      problems.push(`${where}: trigger ${t.name}: ${host} is not the Service ttg-serve of its ` +
+        `namespace (${wantHost})`);
+    }
+    if (urlPath !== '/api/jobs') {
+      problems.push(`${where}: trigger ${t.name}: path ${urlPath} is not /api/jobs`);
+    }
+    if (m.format !== undefined && m.format !== 'json') {
+      problems.push(`${where}: trigger ${t.name}: format ${m.format}: /api/jobs is json`);
+    }
+    if (!svc || !serve) {
+      problems.push(`${where}: trigger ${t.name}: no Service and Deployment ttg-serve in the build`);
+    } else {
+      const sp = (svc.spec.ports || []).find((p) => p.port === port);
+      const c = podTemplate(serve).spec.containers.find((x) => (x.args || [])[0] === 'serve');
+      const servePort = c ? Number(flagValue(c.args, '--port') || 8080) : undefined;
+      let target = sp ? (sp.targetPort === undefined ? sp.port : sp.targetPort) : undefined;
+      if (typeof target === 'string') {
+        const named = c && (c.ports || []).find((p) => p.name === target);
+        target = named ? named.containerPort : target;
+      }
+      if (!sp) {
+        problems.push(`${where}: trigger ${t.name}: port ${port} is not a port of ` +
+          'Service/ttg-serve');
+      } else if (target !== servePort) {
+        problems.push(`${where}: trigger ${t.name}: Service/ttg-serve's port ${port} leads to ` +
+          `${target}, not to serve's --port ${servePort}`);
+      }
+    }
+    locations.push(m.valueLocation);
+  }
+  if (!locations.includes('totals.backlog') || !locations.includes('totals.in_flight')) {
+    problems.push(`${where}: needs a metrics-api trigger on totals.backlog (scale out) and one ` +
+      `on totals.in_flight (keep busy workers), found ${locations.join(', ') || 'none'}`);
+  }
+  if (o.spec.minReplicaCount !== 0) problems.push(`${where}: minReplicaCount should be 0`);
+}
+
+// The HPA alternative (components/hpa-all-jobs): the workers of every job,
+// on serve's two job gauges as External metrics.
+function checkHpa(o, byId, problems) {
+  const where = idOf(o);
+  const ref = o.spec.scaleTargetRef;
+  const target = ref.kind === 'Deployment' && byId.get(`Deployment/${ref.name}`);
+  if (!target) {
+    problems.push(`${where}: scales ${ref.kind}/${ref.name}, not a Deployment of the build`);
+    return;
+  }
+  const job = jobOf(target, byId);
+  if (job) {
+    problems.push(`${where}: scales on every job's backlog, but ${idOf(target)} serves the job ${job}`);
+  }
+  const names = (o.spec.metrics || []).filter((m) => m.type === 'External')
+    .map((m) => m.external.metric.name);
+  for (const want of ['ttg_backlog_chunks', 'ttg_job_chunks_in_flight']) {
+    if (!names.includes(want)) problems.push(`${where}: no External metric ${want}`);
+  }
+}
+
+// One autoscaler per Deployment: KEDA's ScaledObject makes an HPA of its
+// own, and two HPAs on one Deployment fight over its replica count.
+function checkScalers(objects, problems) {
+  const by = new Map();
+  for (const o of objects) {
+    if (o.kind !== 'ScaledObject' && o.kind !== 'HorizontalPodAutoscaler') continue;
+    const ref = o.spec.scaleTargetRef || {};
+    const key = `${ref.kind || 'Deployment'}/${ref.name}`;
+    by.set(key, (by.get(key) || []).concat([idOf(o)]));
+  }
+  for (const [target, scalers] of by) {
+    if (scalers.length > 1) {
+      problems.push(`${target} is scaled by both ${scalers.join(' and ')}: give each its own ` +
+        'Deployment, or use one of them');
+    }
+  }
 }
 
 // Each Pod of the build must equal the base's template of the same name
