@@ -331,7 +331,9 @@
     [[first, 'chunk (first attempt)', ACCENT], [again, 'chunk (attempt 2 or later)', AGAIN]].forEach(function (d) {
       if (!d[0].length) return;
       datasets.push({type: 'bar', label: d[1], data: d[0].map(toBar), backgroundColor: d[2],
-        borderColor: d[2], borderWidth: 0, barPercentage: 0.9, categoryPercentage: 1, grouped: false});
+        borderColor: d[2], borderWidth: 0, barPercentage: 0.9, categoryPercentage: 1, grouped: false,
+        // A chunk of microseconds on a timeline of seconds is still seen.
+        minBarLength: 2});
     });
     Object.keys(EVENT_STYLE).forEach(function (type) {
       var evs = (t.events || []).filter(function (e) { return e.type === type; });
