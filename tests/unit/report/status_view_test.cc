@@ -22,12 +22,27 @@ queue::JobStatus running_job() {
   return s;
 }
 
+// A registry entry of an older ttg (no state, busy, chunks), built field by
+// field (no missing initializers).
+queue::JobStore::RegisteredWorker registered(const std::string& name, const std::string& host,
+                                             int64_t pid, int slots, const std::string& job,
+                                             int64_t heartbeat_age_ms) {
+  queue::JobStore::RegisteredWorker w;
+  w.name = name;
+  w.host = host;
+  w.pid = pid;
+  w.slots = slots;
+  w.job = job;
+  w.heartbeat_age_ms = heartbeat_age_ms;
+  return w;
+}
+
 WatchData some_workers() {
   WatchData d;
   d.in_flight = {{37, "w1", 10, 1}, {38, "w1", 10, 1}, {12, queue::kHandedBack, 5, 2}};
-  d.workers = {{"w1", "hostA", 11, 2, "", 200},
-               {"w2", "hostB", 12, 4, "sweep1", 100},
-               {"w3", "hostC", 13, 1, "another-job", 50}};
+  d.workers = {registered("w1", "hostA", 11, 2, "", 200),
+               registered("w2", "hostB", 12, 4, "sweep1", 100),
+               registered("w3", "hostC", 13, 1, "another-job", 50)};
   return d;
 }
 
@@ -93,7 +108,7 @@ TEST(StatusViewTest, NoLineIsWiderThanTheTerminal) {
 TEST(StatusViewTest, ManyWorkersAreCutWithACount) {
   WatchData d;
   for (int i = 0; i < 30; ++i)
-    d.workers.push_back({"w" + std::to_string(100 + i), "h", 1, 1, "", 0});
+    d.workers.push_back(registered("w" + std::to_string(100 + i), "h", 1, 1, "", 0));
   auto all = joined(watch_frame(running_job(), d, 1'010'000, 100, 5));
   EXPECT_NE(all.find("... and 25 more"), std::string::npos) << all;
   EXPECT_EQ(all.find("w105"), std::string::npos) << all;
