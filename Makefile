@@ -96,7 +96,8 @@ format-check: setup
 	if [ -n "$$files" ]; then clang-format --dry-run --Werror $$files; fi
 	@echo "format-check: ok"
 
-# Only src/redis/ may include hiredis or OpenSSL; only src/obs/ prometheus-cpp.
+# Only src/redis/ may include hiredis or OpenSSL; only src/obs/ prometheus-cpp;
+# in src/, only src/http/ cpp-httplib.
 lint:
 	@stray=$$(git grep -l -E '#include *[<"]hiredis' -- ':!src/redis' || true); \
 	if [ -n "$$stray" ]; then echo "hiredis included outside src/redis/: $$stray"; exit 1; fi
@@ -104,6 +105,8 @@ lint:
 	if [ -n "$$stray" ]; then echo "OpenSSL included outside src/redis/: $$stray"; exit 1; fi
 	@stray=$$(git grep -l -E '#include *[<"]prometheus/' -- ':!src/obs' || true); \
 	if [ -n "$$stray" ]; then echo "prometheus-cpp included outside src/obs/: $$stray"; exit 1; fi
+	@stray=$$(git grep -l -E '#include *[<"]httplib' -- 'src' ':!src/http' || true); \
+	if [ -n "$$stray" ]; then echo "cpp-httplib included outside src/http/: $$stray"; exit 1; fi
 	@echo "lint: ok"
 
 # The container images with podman, from Debian's packages only

@@ -23,6 +23,8 @@
 #include "redis/startup.h"
 #include "report/results_table.h"
 #include "util/strings.h"
+#include "worker/endpoint.h"
+#include "worker/status.h"
 #include "worker/worker.h"
 
 namespace ttg::cli {
@@ -212,19 +214,22 @@ Handler setup_worker(CLI::App& app) {
       o.info.host = host;
       o.info.pid = static_cast<int64_t>(getpid());
     }
-    // Metrics are served from the start (while Redis is awaited too); an
-    // address that cannot be served is a configuration error.
+    // Metrics and health are served from the start (while Redis is awaited
+    // too); an address that cannot be served is a configuration error.
     std::unique_ptr<obs::PrometheusMetrics> metrics;
+    worker::WorkerStatus status;
+    std::unique_ptr<http::Server> endpoint;
     if (s.metrics_port > 0) {
       metrics = std::make_unique<obs::PrometheusMetrics>(
           obs::MetricsOptions{consumer, std::string(TTG_VERSION)});
-      if (auto st = metrics->serve(s.metrics_bind, s.metrics_port); !st) {
-        return report(ctx, "worker", st.error());
-      }
+      auto served = worker::serve_endpoint(s.metrics_bind, s.metrics_port, *metrics, status);
+      if (!served) return report(ctx, "worker", served.error());
+      endpoint = std::move(*served);
       o.metrics = metrics.get();
-      obs::log_info("serving metrics", {{"address", s.metrics_bind},
-                                        {"port", std::to_string(s.metrics_port)},
-                                        {"path", "/metrics"}});
+      o.status = &status;
+      obs::log_info("serving metrics and health", {{"address", s.metrics_bind},
+                                                   {"port", std::to_string(s.metrics_port)},
+                                                   {"paths", "/metrics /healthz /readyz"}});
     }
     // Wait for a Redis that is not up yet, for --connect-timeout; a wrong
     // password or a server that is not Redis fails at once.

@@ -421,7 +421,7 @@ std::vector<KeyInfo> build_table() {
                {{"TTG_METRICS_PORT", nullptr}},
                "--metrics-port",
                "PORT",
-               "Serve Prometheus metrics on this port; 0 = off (default 0)",
+               "Serve /metrics, /healthz and /readyz on this port; 0 = off (default 0)",
                K::kInteger,
                kPlain,
                integer(&S::metrics_port, 0, 65535),

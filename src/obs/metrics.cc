@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -15,8 +14,6 @@
 #include <mutex>
 #include <utility>
 #include <vector>
-
-#include "util/net.h"
 
 namespace ttg::obs {
 
@@ -53,18 +50,6 @@ const Histogram::BucketBoundaries& renewal_buckets() {
   return b;
 }
 
-std::string where(const std::string& bind, int port) { return bind + ":" + std::to_string(port); }
-
-// Why `bind`:`port` cannot be served, in words, before the server library
-// (which only says that it failed) tries. `bind` is an IPv4 address
-// (check_bind_address).
-Status probe_bind(const std::string& bind, int port) {
-  if (auto ok = util::probe_listen(bind, port); !ok) {
-    return make_error(ErrorCode::kInvalidArgument, ok.error());
-  }
-  return {};
-}
-
 }  // namespace
 
 WorkerMetrics& null_metrics() {
@@ -76,7 +61,7 @@ Status check_bind_address(std::string_view text) {
   const std::string s(text);
   in_addr v4{};
   if (inet_pton(AF_INET, s.c_str(), &v4) == 1) return {};
-  // civetweb, prometheus-cpp's HTTP server, is built without IPv6 in Debian.
+  // The endpoint (src/http/) listens on IPv4 only.
   return make_error(ErrorCode::kInvalidArgument,
                     "expected an IPv4 address (0.0.0.0 for every interface), got '" + s + "'");
 }
@@ -209,35 +194,12 @@ struct PrometheusMetrics::Impl {
 
   std::mutex mu;                          // guards jobs
   std::map<std::string, JobSeries> jobs;  // by job name, and kOtherJobs
-  std::unique_ptr<prometheus::Exposer> exposer;
 };
 
 PrometheusMetrics::PrometheusMetrics(const MetricsOptions& options)
     : impl_(std::make_unique<Impl>(options)) {}
 
 PrometheusMetrics::~PrometheusMetrics() = default;
-
-Status PrometheusMetrics::serve(const std::string& bind, int port) {
-  const std::string at = where(bind, port);
-  if (auto st = check_bind_address(bind); !st) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cannot serve metrics on " + at + ": " + st.error().message);
-  }
-  if (auto st = probe_bind(bind, port); !st) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cannot serve metrics on " + at + ": " + st.error().message);
-  }
-  try {
-    impl_->exposer = std::make_unique<prometheus::Exposer>(
-        std::vector<std::string>{"listening_ports", at, "num_threads", "2"});
-    impl_->exposer->RegisterCollectable(impl_->registry);
-  } catch (const std::exception& e) {
-    impl_->exposer.reset();
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cannot serve metrics on " + at + ": " + e.what());
-  }
-  return {};
-}
 
 std::string PrometheusMetrics::text() const {
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());

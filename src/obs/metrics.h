@@ -1,10 +1,10 @@
 #pragma once
 // A worker's metrics: the events the worker reports (WorkerMetrics), a sink
 // that drops them (null_metrics()), and PrometheusMetrics, which counts them
-// in a prometheus-cpp registry and can serve it as /metrics in the
-// Prometheus text format. The metrics, their types, labels and meaning are
-// listed in docs/DEPLOY.md ("Metrics"). No prometheus-cpp header is included
-// here: code that reports events does not depend on it.
+// in a prometheus-cpp registry and renders it in the Prometheus text format
+// (which the worker's endpoint, src/worker/endpoint.h, serves as /metrics). The metrics, their
+// types, labels and meaning are listed in docs/DEPLOY.md ("Metrics and health"). No prometheus-cpp
+// header is included here: code that reports events does not depend on it.
 //
 // Labels: every series has `worker` (the worker's consumer name); per-job
 // series have `ttg_job` (Prometheus reserves `job` for its own use). A
@@ -91,19 +91,11 @@ struct MetricsOptions {
 inline constexpr size_t kMaxJobLabels = 100;
 
 // The metrics in a Prometheus registry. Thread safety: as WorkerMetrics;
-// text() and serving may run concurrently with events.
+// text() may run concurrently with events and with itself.
 class PrometheusMetrics final : public WorkerMetrics {
  public:
   explicit PrometheusMetrics(const MetricsOptions& options);
   ~PrometheusMetrics() override;
-
-  // Serves the registry as http://`bind`:`port`/metrics (prometheus-cpp's
-  // Exposer, on its own threads) until this object is destroyed. `bind` is
-  // an IPv4 address ("0.0.0.0" for every interface). Call at most once.
-  // Errors: kInvalidArgument when `bind` is not an IPv4 address, or the
-  // address cannot be bound (the port in use, an address not this host's);
-  // the message names the address and port.
-  [[nodiscard]] Status serve(const std::string& bind, int port);
 
   // Everything, in the Prometheus text format (what /metrics returns).
   std::string text() const;
@@ -132,7 +124,7 @@ class PrometheusMetrics final : public WorkerMetrics {
 };
 
 // Checks that `text` is an IPv4 address (the form --metrics-bind takes;
-// Debian's civetweb, the HTTP server of prometheus-cpp, has no IPv6).
+// the endpoint listens on IPv4 only).
 // Errors: kInvalidArgument.
 [[nodiscard]] Status check_bind_address(std::string_view text);
 

@@ -95,6 +95,7 @@ class Worker {
     for (int i = 0; i < options_.threads; ++i) pool_.emplace_back([this] { compute_loop(); });
     std::thread lease([this] { lease_loop(); });
     auto result = main_loop();
+    if (options_.status != nullptr) options_.status->loop_ended();
     {
       std::lock_guard<std::mutex> lock(mu_);
       shutting_down_ = true;
@@ -126,9 +127,11 @@ class Worker {
 
     for (;;) {
       now = Clock::now();
+      if (options_.status != nullptr) options_.status->loop_beat(now);
       bool stopping = stop_.load();
       if (stopping && !drain_started) {
         drain_started = now;
+        if (options_.status != nullptr) options_.status->set_draining();
         obs::log_info("stopping: finishing in-flight chunks",
                       {{"in_flight", std::to_string(in_flight_count())},
                        {"drain_timeout_ms", std::to_string(options_.drain_timeout_ms)}});
@@ -356,6 +359,8 @@ class Worker {
       const queue::JobRef current = k->ref;
       auto spec = k->spec;
       auto chunks = queue_->claim(current, *spec, free);
+      // A round claims from every job: progress between its calls counts.
+      if (options_.status != nullptr) options_.status->loop_beat();
       if (!chunks) {
         if (chunks.error().code == ErrorCode::kStale ||
             chunks.error().code == ErrorCode::kNotFound) {
@@ -723,15 +728,19 @@ class Worker {
       // The heartbeat also registers this connection: its closing is how
       // other workers learn at once that this one died.
       if (auto st = q->heartbeat(info); !st) {
+        if (options_.status != nullptr) options_.status->heartbeat_failed(st.error().message);
         metrics_.on_redis_error("heartbeat");
         if (!heartbeat_failing) {
           obs::log_warn("cannot reach Redis from the lease thread; retrying",
                         {{"error", st.error().message}});
         }
         heartbeat_failing = true;
-      } else if (heartbeat_failing) {
-        heartbeat_failing = false;
-        obs::log_info("lease thread reached Redis again", {});
+      } else {
+        if (options_.status != nullptr) options_.status->heartbeat_ok();
+        if (heartbeat_failing) {
+          heartbeat_failing = false;
+          obs::log_info("lease thread reached Redis again", {});
+        }
       }
       for (auto& [ref, ids] : by_ref) {
         auto sent = Clock::now();
@@ -788,7 +797,11 @@ class Worker {
     return info;
   }
 
+  // Main loop only.
   void log_redis_error(const char* what, const std::string& job, const Error& e) {
+    // A failed call, which may have waited for a time-out, is progress too:
+    // an unreachable Redis must not look like a wedged loop.
+    if (options_.status != nullptr) options_.status->loop_beat();
     obs::log_warn(std::string(what) + " failed; will retry", {{"job", job}, {"error", e.message}});
     // The same few names as a metric label: "list jobs" -> "list_jobs".
     std::string op = what;

@@ -14,6 +14,7 @@
 #include "kernels/kernel.h"
 #include "obs/metrics.h"
 #include "queue/work_queue.h"
+#include "worker/status.h"
 
 namespace ttg::worker {
 
@@ -48,6 +49,11 @@ struct WorkerOptions {
   // Where the worker reports its events (obs/metrics.h); borrowed, must
   // outlive run_worker(). Default nullptr: no metrics, at no cost.
   obs::WorkerMetrics* metrics = nullptr;
+  // Where the worker tells its liveness and readiness (worker/status.h):
+  // the main loop beats it every round and marks draining, the lease
+  // thread reports each heartbeat. Borrowed, must outlive run_worker().
+  // Default nullptr: not told.
+  WorkerStatus* status = nullptr;
 };
 
 struct WorkerStats {

@@ -148,6 +148,10 @@ refuses wrong-stream kind-components "is not the job's ttg:{sweep1}:tasks" \
   's/ttg:{sweep1}:tasks/ttg:{other}:tasks/'
 refuses wrong-namespace aks "is not the Service redis of its namespace" \
   's/redis.ttg.svc.cluster.local/redis.default.svc.cluster.local/'
+refuses no-readiness kind "needs a readinessProbe httpGet /readyz on the port metrics" \
+  's|path: /readyz|path: /ready|'
+refuses hasty-liveness kind "restarts a worker after less than 60 s of failures" \
+  's/periodSeconds: 20/periodSeconds: 5/'
 refuses missing-key kind "ConfigMap/ttg-job has no key job" 's/^  job: sweep1$/  name: sweep1/'
 refuses local-drift local "its spec differs from the base's StatefulSet/redis" \
   's/periodSeconds: 5/periodSeconds: 6/' \

@@ -532,6 +532,24 @@ function checkTtgContainer(o, spec, c, where, problems, opts) {
       problems.push(`${where}: a Deployment's worker needs --idle-timeout 0 (it would exit when ` +
         'idle and be restarted for ever)');
     }
+    // Its own health endpoint (docs/DEPLOY.md, "Metrics and health"): ready
+    // from /readyz, restarted by /healthz only after a minute of failures
+    // at least. Not in podman's build, which drops the port they name.
+    if (o.kind === 'Deployment' && !opts.podman) {
+      const get = (p) => (c[p] || {}).httpGet || {};
+      if (get('readinessProbe').path !== '/readyz' || get('readinessProbe').port !== 'metrics') {
+        problems.push(`${where}: a Deployment's worker needs a readinessProbe httpGet /readyz ` +
+          'on the port metrics');
+      }
+      const live = c.livenessProbe || {};
+      if (get('livenessProbe').path !== '/healthz' || get('livenessProbe').port !== 'metrics') {
+        problems.push(`${where}: a Deployment's worker needs a livenessProbe httpGet /healthz ` +
+          'on the port metrics');
+      } else if ((live.failureThreshold || 3) * (live.periodSeconds || 10) < 60) {
+        problems.push(`${where}: its livenessProbe restarts a worker after less than 60 s of ` +
+          'failures (failureThreshold x periodSeconds): be conservative');
+      }
+    }
   }
   if (args[0] === 'serve') checkServe(spec, c, where, problems);
   if (args.includes('--static')) {
@@ -786,7 +804,9 @@ function checkScalers(objects, problems) {
 // template, which becomes a claim of its own, a node name taken from
 // spec.nodeName, which may become a plain value (podman has no nodes), a
 // Deployment's container ports, which podman publishes on the host (its
-// replicas would collide), and the restart policy OnFailure of a Pod with
+// replicas would collide), with the Deployment's HTTP probes on the port so
+// dropped (they name it; and the local demo runs an image built before
+// the worker answered them), and the restart policy OnFailure of a Pod with
 // init containers made from a template that restarts Always (podman 4.3
 // restarts a finished init container under Always).
 function compareWithBase(objects, base, problems) {
@@ -799,7 +819,12 @@ function compareWithBase(objects, base, problems) {
     for (const c of s.initContainers || []) delete c.image;
     for (const c of s.containers || []) {
       delete c.image;
-      if (dropPorts) delete c.ports;
+      if (dropPorts) {
+        delete c.ports;
+        for (const p of ['readinessProbe', 'livenessProbe']) {
+          if (c[p] && c[p].httpGet && c[p].httpGet.port === 'metrics') delete c[p];
+        }
+      }
       for (const e of c.env || []) {
         const f = (e.valueFrom || {}).fieldRef;
         if ((f && f.fieldPath === 'spec.nodeName') || (e.name === 'NODE_NAME' && e.value)) {
