@@ -49,12 +49,15 @@ fi
 while read -r file; do
   case $file in
     "$src"/src/*) ;;
+    # The web pages' files, turned into C++ by src/web/CMakeLists.txt.
+    "$bin"/src/web/*) ;;
     *) echo "FAIL: make demo compiles $file"; status=1 ;;
   esac
 done <<<"$compiled"
 while read -r target; do
   case $target in
-    ttg | ttg_util | ttg_core | ttg_redis | ttg_obs | ttg_queue | ttg_kernels | ttg_worker | ttg_cli | ttg_report | ttg_verify | ttg_demo) ;;
+    ttg | ttg_util | ttg_core | ttg_redis | ttg_obs | ttg_queue | ttg_kernels | ttg_worker | ttg_cli \
+      | ttg_report | ttg_verify | ttg_demo | ttg_web | ttg_http | ttg_serve) ;;
     *) echo "FAIL: make demo links $target"; status=1 ;;
   esac
 done <<<"$linked"
