@@ -279,7 +279,11 @@ class Demo {
         for (auto& w : workers_) {
           if (w.name == worker) ++w.done;
         }
-        if (victim_chunks_.erase(chunk) > 0) {
+        if (worker == victim_ && victim_chunks_.erase(chunk) > 0) {
+          // Its commit was on the wire when it died: not a takeover.
+          event("chunk " + std::to_string(chunk) + " was committed by " + victim_ +
+                " itself, sent just before it died");
+        } else if (victim_chunks_.erase(chunk) > 0) {
           event("chunk " + std::to_string(chunk) + " of killed " + victim_ + " committed by " +
                 worker + " " + fixed(seconds_since(kill_time_)) + " s after the kill");
           if (victim_chunks_.empty()) takeover_s_ = seconds_since(kill_time_);
@@ -317,15 +321,30 @@ class Demo {
     say("[" + fixed(seconds_since(started_)) + " s] " + text);
   }
 
+  // Kills a worker that holds a chunk. The chunks it held are read only once
+  // it is dead: read before, a chunk committed in the instant between the
+  // read and the signal would be awaited as a takeover that never comes.
+  // A worker that had just committed everything it held is dead with
+  // nothing to take over; another is then killed on a later round, as long
+  // as one worker would be left.
   Status kill_one(const queue::JobStatus& st) {
-    // A worker that holds a chunk right now.
+    int alive = 0;
+    for (const auto& w : workers_) alive += w.killed ? 0 : 1;
+    if (alive < 2) return {};
     for (auto& w : workers_) {
       auto it = st.in_flight.find(w.name);
       if (it == st.in_flight.end() || it->second == 0 || w.killed) continue;
-      TTG_TRY_ASSIGN(auto held, store_->in_flight_chunks(o_.job, st.total_chunks, 100, w.name));
       w.proc.signal(SIGKILL);
       kill_time_ = Clock::now();
       w.killed = true;
+      w.proc.wait_for(std::chrono::milliseconds(5000));
+      TTG_TRY_ASSIGN(auto held, store_->in_flight_chunks(o_.job, st.total_chunks, 100, w.name));
+      if (held.empty()) {
+        event(w.name +
+              " killed with SIGKILL just after it committed its last chunk; it held none, "
+              "so another worker will be killed");
+        return {};
+      }
       victim_ = w.name;
       std::string list;
       for (const auto& p : held) {
