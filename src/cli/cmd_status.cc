@@ -53,6 +53,8 @@ nlohmann::json to_json(const queue::JobStatus& s) {
           {"dead_retried", s.retried},
           {"in_flight", in_flight},
           {"takeovers", s.takeovers},
+          {"speculated", s.speculated},
+          {"speculative_wins", s.speculative_wins},
           {"duplicates_suppressed", s.duplicates},
           {"retries", s.retries},
           {"handed_back", s.released},
@@ -95,6 +97,10 @@ void print_text(std::ostream& out, const queue::JobStatus& s) {
       << ", retries " << s.retries << ", handed back " << s.released;
   if (s.malformed > 0) out << ", malformed entries " << s.malformed;
   if (s.retried > 0) out << ", dead chunks retried " << s.retried;
+  if (s.speculated > 0) {
+    out << ", speculative copies " << s.speculated << " (first to commit " << s.speculative_wins
+        << ")";
+  }
   out << "\n";
   if (!s.in_flight.empty()) {
     out << "  workers    ";

@@ -33,6 +33,8 @@ namespace {
 
 struct WorkerArgs {
   bool static_mode = false;
+  bool no_speculate = false;
+  double slowdown = 1;
   int64_t index = -1;
   int64_t count = 0;
   std::string output;
@@ -154,6 +156,13 @@ Handler setup_worker(CLI::App& app) {
   app.add_option("--kernel-lib", a->kernel_libs,
                  "Load plugin kernels from this shared library (repeatable)")
       ->type_name("PATH");
+  app.add_flag("--no-speculate", a->no_speculate,
+               "Never run a copy of another worker's slow chunk at the end of a job");
+  app.add_option("--slowdown", a->slowdown,
+                 "For tests and benchmarks: make every chunk take this many times its compute "
+                 "time (default 1)")
+      ->type_name("FACTOR")
+      ->check(CLI::Range(1.0, 1000.0));
   // Static mode's flags, and the settings only it reads, in a group of
   // their own.
   const std::string kStatic = "Static mode (no Redis: compute share I of N, write its rows)";
@@ -203,6 +212,9 @@ Handler setup_worker(CLI::App& app) {
     worker::WorkerOptions o;
     o.job = s.job;
     o.threads = s.threads;
+    o.claim_ahead_ms = s.claim_ahead_ms;
+    o.speculate = !a->no_speculate;
+    o.slowdown = a->slowdown;
     o.lease_ms = s.lease_ms;
     o.reclaim_interval_ms = s.reclaim_interval_ms;
     o.idle_timeout_ms = s.idle_timeout_seconds * 1000;

@@ -18,7 +18,7 @@ const std::vector<Subcommand>& subcommands() {
        "ttg submit --job sweep1 --params 1000 --chunk-size 10 --arg work_ms=100\n"
        "ttg submit --spec examples/sir-sweep.yaml --job sir --dry-run  # check; write nothing"},
       {"worker", "Claim, compute and commit chunks until the job is finished or idle",
-       with_redis_flags({"job", "threads", "lease_ms", "reclaim_interval_ms",
+       with_redis_flags({"job", "threads", "claim_ahead_ms", "lease_ms", "reclaim_interval_ms",
                          "idle_timeout_seconds", "drain_timeout_seconds", "connect_timeout_seconds",
                          "worker_id", "total_parameters", "chunk_size", "simulate_work_ms",
                          "max_attempts", "metrics_port", "metrics_bind"}),

@@ -366,6 +366,17 @@ std::vector<KeyInfo> build_table() {
                kPlain,
                integer(&S::threads, 1, 4096),
                show_integer(&S::threads)});
+  t.push_back({"claim_ahead_ms",
+               "claim_ahead_ms",
+               {{"TTG_CLAIM_AHEAD_MS", nullptr}},
+               "--claim-ahead-ms",
+               "MS",
+               "Claim chunks ahead for each thread, up to this much work by their measured time "
+               "(at most a tenth of the lease); 0 = only for free threads (default 50)",
+               K::kInteger,
+               kPlain,
+               integer(&S::claim_ahead_ms, 0, kDayMs),
+               show_integer(&S::claim_ahead_ms)});
   t.push_back({"max_attempts",
                "max_attempts",
                {{"TTG_MAX_ATTEMPTS", nullptr}},

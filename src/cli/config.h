@@ -127,6 +127,9 @@ struct Settings {
   std::string node_name;
   // Worker threads per process. Default hardware_threads().
   int threads = hardware_threads();
+  // Queued work per worker thread that claim ahead allows (by the measured
+  // chunk time; at most a tenth of the lease); 0 = off. Default 50.
+  int64_t claim_ahead_ms = 50;
   // Attempts per chunk before it is set aside as failed. Default 3.
   int max_attempts = 3;
   // On SIGTERM, time allowed for running chunks to finish. Default 30.

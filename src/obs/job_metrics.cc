@@ -108,6 +108,13 @@ std::string render_job_metrics(const ServeGauges& g) {
   out.push_back(per_job(g, "ttg_job_takeovers_total",
                         "Chunks taken over from a gone worker or an expired lease", kCounter,
                         [](const JobGauges& j) { return d(j.takeovers); }));
+  out.push_back(per_job(g, "ttg_job_speculated_total",
+                        "Speculative copies started of chunks in flight far longer than the "
+                        "job's median",
+                        kCounter, [](const JobGauges& j) { return d(j.speculated); }));
+  out.push_back(per_job(g, "ttg_job_speculative_wins_total",
+                        "Speculative copies that committed before the chunk's owner", kCounter,
+                        [](const JobGauges& j) { return d(j.speculative_wins); }));
   out.push_back(per_job(g, "ttg_job_duplicates_total", "Commits suppressed as duplicates", kCounter,
                         [](const JobGauges& j) { return d(j.duplicates); }));
   out.push_back(per_job(g, "ttg_job_retries_total", "Failed attempts given another attempt",

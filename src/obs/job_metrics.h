@@ -24,7 +24,8 @@ struct JobGauges {
   int64_t workers = 0;
   double created_timestamp_seconds = 0;
   // Counters from the job's meta.
-  int64_t takeovers = 0, duplicates = 0, retries = 0, chunks_retried = 0;
+  int64_t takeovers = 0, duplicates = 0, retries = 0, chunks_retried = 0, speculated = 0,
+          speculative_wins = 0;
 };
 
 // Everything /metrics shows.

@@ -73,6 +73,7 @@ struct JobSeries {
   Counter* failed;
   Counter* retried;
   Counter* taken_over;
+  Counter* speculated;
   Counter* handed_back;
   Counter* dead_attempts;
   Counter* dead_malformed;
@@ -94,6 +95,9 @@ struct PrometheusMetrics::Impl {
         retried(counter("ttg_chunks_retried_total", "Failed attempts given another attempt")),
         taken_over(counter("ttg_chunks_taken_over_total",
                            "Chunks this worker took over from a gone or expired owner")),
+        speculated(counter("ttg_chunks_speculated_total",
+                           "Speculative copies this worker started of chunks another worker had "
+                           "computed far longer than the job's median")),
         handed_back(counter("ttg_chunks_handed_back_total",
                             "Chunks handed back at shutdown, their attempt refunded")),
         dead(counter("ttg_chunks_dead_lettered_total",
@@ -162,6 +166,7 @@ struct PrometheusMetrics::Impl {
                 &failed.Add(l),
                 &retried.Add(l),
                 &taken_over.Add(l),
+                &speculated.Add(l),
                 &handed_back.Add(l),
                 &dead.Add({{"ttg_job", value}, {"reason", "attempts"}}),
                 &dead.Add({{"ttg_job", value}, {"reason", "malformed"}}),
@@ -179,6 +184,7 @@ struct PrometheusMetrics::Impl {
   Family<Counter>& failed;
   Family<Counter>& retried;
   Family<Counter>& taken_over;
+  Family<Counter>& speculated;
   Family<Counter>& handed_back;
   Family<Counter>& dead;
   Family<Counter>& lost;
@@ -219,6 +225,9 @@ void PrometheusMetrics::on_retried(const std::string& job) {
 }
 void PrometheusMetrics::on_taken_over(const std::string& job) {
   impl_->series(job).taken_over->Increment();
+}
+void PrometheusMetrics::on_speculated(const std::string& job) {
+  impl_->series(job).speculated->Increment();
 }
 void PrometheusMetrics::on_handed_back(const std::string& job, int64_t n) {
   impl_->series(job).handed_back->Increment(static_cast<double>(n));

@@ -50,6 +50,8 @@ class WorkerMetrics {
   virtual void on_retried(const std::string& /*job*/) {}
   // A chunk claimed from a gone or expired owner.
   virtual void on_taken_over(const std::string& /*job*/) {}
+  // A speculative copy started of a chunk another worker was slow with.
+  virtual void on_speculated(const std::string& /*job*/) {}
   // `n` chunks handed back at shutdown (their attempt refunded).
   virtual void on_handed_back(const std::string& /*job*/, int64_t /*n*/) {}
   // A chunk this worker dead-lettered.
@@ -105,6 +107,7 @@ class PrometheusMetrics final : public WorkerMetrics {
   void on_failed(const std::string& job) override;
   void on_retried(const std::string& job) override;
   void on_taken_over(const std::string& job) override;
+  void on_speculated(const std::string& job) override;
   void on_handed_back(const std::string& job, int64_t n) override;
   void on_dead_lettered(const std::string& job, DeadLetterReason why) override;
   void on_lease_lost(const std::string& job) override;

@@ -76,9 +76,9 @@ constexpr Grant kGrants[] = {
     // registry's hashes.
     {"hget", kW | kS},
     {"hmget", kW | kS | kM},
-    {"hgetall", kS | kM},  // status
+    {"hgetall", kW | kS | kM},  // status; speculate: the registry's held chunks
     {"hset", kW | kS},
-    {"hsetnx", kW},        // claim: first_claim_ms
+    {"hsetnx", kW},        // claim: first_claim_ms; speculate: one copy per chunk
     {"hdel", kW | kS},     // handoff; leaving the registry; retry: a chunk's attempts
     {"hkeys", kS},         // retry --all: the dead chunks
     {"hlen", kW},          // the last worker to leave clears the registry's state
@@ -101,9 +101,11 @@ constexpr Grant kGrants[] = {
     {"xpending", kAll},
     {"xlen", kS | kM | kK},
     {"xrange", kW | kS | kM},  // scripts: does an entry exist; results, events
-    {"xrevrange", kS | kM},    // submit: resume a cut-short submission; serve: newest events
-    {"xtrim", kW},             // finalize: a complete job's tasks
-    {"xdel", kS},              // retry: the dead-letter entry of a chunk put back
+    // submit: resume a cut-short submission; serve: newest events; speculate:
+    // the newest results' durations
+    {"xrevrange", kW | kS | kM},
+    {"xtrim", kW},  // finalize: a complete job's tasks
+    {"xdel", kS},   // retry: the dead-letter entry of a chunk put back
     {"xgroup|create", kS},
     {"xgroup|delconsumer", kW | kS},  // retire
     {"xinfo|consumers", kS},          // recover

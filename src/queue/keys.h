@@ -48,17 +48,21 @@ struct JobKeys {
         gaps(base + "gaps"),
         refused(base + "refused"),
         events(base + "events"),
-        dead_ids(base + "dead_ids") {}
+        dead_ids(base + "dead_ids"),
+        copies(base + "copies") {}
 
   std::string base;
   std::string meta, tasks, results, dead, done, attempts, errors, handoff, gaps, refused, events;
   // Chunk -> ID of its entry in `dead`, for each chunk that is dead now
   // (what `ttg retry` looks up).
   std::string dead_ids;
+  // Chunk -> consumer running a speculative copy of it (docs/PROTOCOL.md,
+  // "Speculative tail"): at most one copy per chunk.
+  std::string copies;
 
   std::vector<std::string> all() const {
-    return {meta,   tasks,   results, dead,    done,   attempts,
-            errors, handoff, gaps,    refused, events, dead_ids};
+    return {meta,    tasks, results, dead,   done,     attempts, errors,
+            handoff, gaps,  refused, events, dead_ids, copies};
   }
 };
 

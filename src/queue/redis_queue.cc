@@ -109,6 +109,61 @@ std::set<std::string> client_ids(const std::string& list) {
   return out;
 }
 
+// Every registered worker, by name, with Redis's time of the reading
+// (JobStore::registry()).
+Result<JobStore::Workers> read_registry(redis::Client& client) {
+  using RegisteredWorker = JobStore::RegisteredWorker;
+  TTG_TRY_ASSIGN(auto r, client.pipeline(
+                             {{"HGETALL", kWorkerInfoKey}, {"HGETALL", kHeartbeatsKey}, {"TIME"}}));
+  for (const auto& reply : r) {
+    if (reply.is_error()) return tl::unexpected(redis::classify_error_reply(reply.str()));
+  }
+  const int64_t now_ms = r[2].size() == 2 ? util::parse_int(r[2][0].str()).value_or(0) * 1000 +
+                                                util::parse_int(r[2][1].str()).value_or(0) / 1000
+                                          : 0;
+  std::map<std::string, int64_t> beats;
+  for (auto& [name, at] : field_pairs(r[1])) beats[name] = util::parse_int(at).value_or(0);
+  std::vector<RegisteredWorker> out;
+  for (auto& [name, text] : field_pairs(r[0])) {
+    RegisteredWorker w;
+    w.name = name;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_object()) {
+      w.host = j.value("host", "");
+      w.pid = j.value("pid", int64_t{0});
+      w.slots = j.value("slots", 0);
+      w.job = j.value("job", "");
+      w.state = j.value("state", "");
+      w.busy = j.value("busy", 0);
+      w.committed = j.value("committed", int64_t{0});
+      // [[job, chunk, claimed_ms], ...]; anything else is left out.
+      const auto chunks = j.find("chunks");
+      if (chunks != j.end() && chunks->is_array()) {
+        for (const auto& c : *chunks) {
+          if (!c.is_array() || c.size() != 3 || !c[0].is_string() || !c[1].is_number_integer() ||
+              !c[2].is_number_integer()) {
+            continue;
+          }
+          RegisteredWorker::Held h;
+          h.job = c[0].get<std::string>();
+          h.chunk = c[1].get<int64_t>();
+          h.claimed_ms = c[2].get<int64_t>();
+          if (h.claimed_ms > 0 && now_ms > 0)
+            h.age_ms = std::max<int64_t>(0, now_ms - h.claimed_ms);
+          w.chunks.push_back(std::move(h));
+        }
+      }
+    }
+    auto beat = beats.find(name);
+    if (beat != beats.end() && now_ms > 0)
+      w.heartbeat_age_ms = std::max<int64_t>(0, now_ms - beat->second);
+    out.push_back(std::move(w));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RegisteredWorker& a, const RegisteredWorker& b) { return a.name < b.name; });
+  return JobStore::Workers{std::move(out), now_ms};
+}
+
 // A job of the active list as the sweep sees it.
 struct ActiveJob {
   JobRef ref;
@@ -198,6 +253,70 @@ class RedisStreamQueue final : public WorkQueue {
         out[index[j][k]] =
             r[k].as_int().value_or(0) == 1 ? CommitOutcome::kCommitted : CommitOutcome::kDuplicate;
       }
+    }
+    return out;
+  }
+
+  Result<std::optional<Chunk>> speculate(const JobRef& job, const JobSpec& spec,
+                                         const SpeculationPolicy& policy) override {
+    const std::optional<Chunk> none;
+    // The job's median chunk time, of its newest results.
+    const JobKeys k(job.name);
+    TTG_TRY_ASSIGN(Reply newest,
+                   client_.command({"XREVRANGE", k.results, "+", "-", "COUNT", "64"}));
+    std::vector<double> seconds;
+    for (const auto& rec : records(newest)) {
+      auto it = rec.fields.find("duration_seconds");
+      if (it == rec.fields.end()) continue;
+      if (auto d = util::parse_double(it->second); d && *d >= 0) seconds.push_back(*d);
+    }
+    if (seconds.empty() || static_cast<int>(seconds.size()) < policy.min_results) return none;
+    std::nth_element(seconds.begin(), seconds.begin() + static_cast<long>(seconds.size() / 2),
+                     seconds.end());
+    const double median = seconds[seconds.size() / 2];
+    const int64_t threshold =
+        std::max<int64_t>(policy.min_age_ms, static_cast<int64_t>(policy.factor * median * 1000.0));
+    // The chunks other workers hold, by age, from their registry entries.
+    TTG_TRY_ASSIGN(JobStore::Workers reg, read_registry(client_));
+    std::vector<std::pair<int64_t, int64_t>> by_age;  // (age_ms, chunk)
+    for (const auto& w : reg.workers) {
+      if (w.name == options_.consumer) continue;
+      for (const auto& h : w.chunks) {
+        if (h.job == job.name && h.age_ms > threshold) by_age.emplace_back(h.age_ms, h.chunk);
+      }
+    }
+    std::sort(by_age.rbegin(), by_age.rend());
+    // A few tries: the oldest may have just finished or have a copy.
+    for (size_t i = 0; i < by_age.size() && i < 4; ++i) {
+      const auto [age_ms, chunk] = by_age[i];
+      TTG_TRY_ASSIGN(Reply r, scripts::run(client_, scripts::speculate(
+                                                        job, options_.consumer, options_.worker_id,
+                                                        entry_id_for_chunk(chunk), age_ms)));
+      if (!r.is_array() || r.size() < 5) continue;
+      Chunk c = decode_task(job.name, spec, r[0].str(), r[1],
+                            static_cast<int>(r[2].as_int().value_or(1)));
+      if (!c.malformed.empty()) continue;
+      c.run = job.run;
+      c.previous_owner = r[3].str();
+      c.claimed_ms = r[4].as_int().value_or(0);
+      c.speculative = true;
+      return std::optional<Chunk>(std::move(c));
+    }
+    return none;
+  }
+
+  Result<std::vector<bool>> finished(const JobRef& job,
+                                     const std::vector<int64_t>& chunks) override {
+    std::vector<bool> out(chunks.size(), false);
+    if (chunks.empty()) return out;
+    const JobKeys k(job.name);
+    std::vector<redis::Command> cmds;
+    for (int64_t c : chunks) cmds.push_back({"GETBIT", k.done, std::to_string(c)});
+    TTG_TRY_ASSIGN(auto replies, client_.pipeline(cmds));
+    for (size_t i = 0; i < replies.size() && i < out.size(); ++i) {
+      if (replies[i].is_error())
+        return tl::unexpected(redis::classify_error_reply(replies[i].str()));
+      out[i] = replies[i].as_int().value_or(0) == 1;
     }
     return out;
   }
@@ -643,6 +762,8 @@ Result<JobStatus> JobStore::status(const std::string& name) {
   s.dead = field_int(m, "dead");
   s.duplicates = field_int(m, "duplicates");
   s.takeovers = field_int(m, "takeovers");
+  s.speculated = field_int(m, "speculated");
+  s.speculative_wins = field_int(m, "speculative_wins");
   s.retries = field_int(m, "retries");
   s.released = field_int(m, "released");
   s.malformed = field_int(m, "malformed");
@@ -756,57 +877,7 @@ Result<std::vector<JobStore::RegisteredWorker>> JobStore::workers() {
   return std::move(w.workers);
 }
 
-Result<JobStore::Workers> JobStore::registry() {
-  TTG_TRY_ASSIGN(auto r, client_.pipeline(
-                             {{"HGETALL", kWorkerInfoKey}, {"HGETALL", kHeartbeatsKey}, {"TIME"}}));
-  for (const auto& reply : r) {
-    if (reply.is_error()) return tl::unexpected(redis::classify_error_reply(reply.str()));
-  }
-  const int64_t now_ms = r[2].size() == 2 ? util::parse_int(r[2][0].str()).value_or(0) * 1000 +
-                                                util::parse_int(r[2][1].str()).value_or(0) / 1000
-                                          : 0;
-  std::map<std::string, int64_t> beats;
-  for (auto& [name, at] : field_pairs(r[1])) beats[name] = util::parse_int(at).value_or(0);
-  std::vector<RegisteredWorker> out;
-  for (auto& [name, text] : field_pairs(r[0])) {
-    RegisteredWorker w;
-    w.name = name;
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_object()) {
-      w.host = j.value("host", "");
-      w.pid = j.value("pid", int64_t{0});
-      w.slots = j.value("slots", 0);
-      w.job = j.value("job", "");
-      w.state = j.value("state", "");
-      w.busy = j.value("busy", 0);
-      w.committed = j.value("committed", int64_t{0});
-      // [[job, chunk, claimed_ms], ...]; anything else is left out.
-      const auto chunks = j.find("chunks");
-      if (chunks != j.end() && chunks->is_array()) {
-        for (const auto& c : *chunks) {
-          if (!c.is_array() || c.size() != 3 || !c[0].is_string() || !c[1].is_number_integer() ||
-              !c[2].is_number_integer()) {
-            continue;
-          }
-          RegisteredWorker::Held h;
-          h.job = c[0].get<std::string>();
-          h.chunk = c[1].get<int64_t>();
-          h.claimed_ms = c[2].get<int64_t>();
-          if (h.claimed_ms > 0 && now_ms > 0)
-            h.age_ms = std::max<int64_t>(0, now_ms - h.claimed_ms);
-          w.chunks.push_back(std::move(h));
-        }
-      }
-    }
-    auto beat = beats.find(name);
-    if (beat != beats.end() && now_ms > 0)
-      w.heartbeat_age_ms = std::max<int64_t>(0, now_ms - beat->second);
-    out.push_back(std::move(w));
-  }
-  std::sort(out.begin(), out.end(),
-            [](const RegisteredWorker& a, const RegisteredWorker& b) { return a.name < b.name; });
-  return Workers{std::move(out), now_ms};
-}
+Result<JobStore::Workers> JobStore::registry() { return read_registry(client_); }
 
 Result<std::vector<ResultRecord>> JobStore::dead_letters(const std::string& name) {
   JobKeys k(name);

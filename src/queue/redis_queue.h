@@ -60,6 +60,8 @@ struct JobStatus {
   // `dead`: chunks dead now; `retried`: dead chunks put back by retry.
   int64_t total_chunks = 0, done = 0, dead = 0, duplicates = 0, takeovers = 0, retries = 0,
           released = 0, malformed = 0, retried = 0;
+  // Speculative copies started, and those whose commit came first.
+  int64_t speculated = 0, speculative_wins = 0;
   int64_t created_ms = 0, first_claim_ms = 0, finished_ms = 0;
   // When a finished job's keys expire (ms, Redis's clock); 0 = not set.
   int64_t expires_ms = 0;

@@ -12,12 +12,13 @@ namespace ttg::queue::scripts {
 namespace {
 
 // Shared helpers of the job scripts. KEYS are JobKeys::all(): meta tasks
-// results dead done attempts errors handoff gaps refused events dead_ids.
+// results dead done attempts errors handoff gaps refused events dead_ids
+// copies.
 constexpr const char* kJobPrelude = R"lua(
 local K = {meta = KEYS[1], tasks = KEYS[2], results = KEYS[3], dead = KEYS[4], done = KEYS[5],
            attempts = KEYS[6], errors = KEYS[7], handoff = KEYS[8], gaps = KEYS[9],
-           refused = KEYS[10], events = KEYS[11], dead_ids = KEYS[12]}
-local NJOBKEYS = 12
+           refused = KEYS[10], events = KEYS[11], dead_ids = KEYS[12], copies = KEYS[13]}
+local NJOBKEYS = 13
 local GROUP = 'ttg-workers'
 local HANDED = 'ttg:handed-back'
 
@@ -390,8 +391,8 @@ local run, worker = ARGV[1], ARGV[2]
 local state, err = incarnation(run)
 if not state then return err end
 local at = iso8601(now_ms())
-local out, committed, duplicates = {}, 0, 0
-for i = 3, #ARGV, 7 do
+local out, committed, duplicates, wins = {}, 0, 0, 0
+for i = 3, #ARGV, 8 do
   local id, cs = ARGV[i], ARGV[i + 1]
   local c = tonumber(cs)
   if redis.call('GETBIT', K.done, c) == 1 then
@@ -407,15 +408,41 @@ for i = 3, #ARGV, 7 do
     redis.call('SETBIT', K.done, c, 1)
     redis.call('XACK', K.tasks, GROUP, id)
     committed = committed + 1
+    if ARGV[i + 7] == '1' then wins = wins + 1 end
     out[#out + 1] = 1
   end
 end
 if duplicates > 0 then redis.call('HINCRBY', K.meta, 'duplicates', duplicates) end
+if wins > 0 then redis.call('HINCRBY', K.meta, 'speculative_wins', wins) end
 if committed > 0 then
   redis.call('HINCRBY', K.meta, 'done', committed)
   check_complete()
 end
 return out
+)lua"));
+  return s;
+}
+
+// ARGV: run consumer worker entry age_ms.
+const redis::Script& script_speculate() {
+  static const redis::Script s(job_script(R"lua(
+local run, consumer, worker, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local state, err = incarnation(run)
+if not state then return err end
+if not active(state) then return {} end
+local c = chunk_of(id, total_chunks())
+if c == nil or redis.call('GETBIT', K.done, c) == 1 then return {} end
+-- Only a chunk another live consumer computes: a handed-back one goes to
+-- the next claim anyway.
+local p = redis.call('XPENDING', K.tasks, GROUP, id, id, 1)
+if #p == 0 or p[1][2] == HANDED or p[1][2] == consumer then return {} end
+local e = redis.call('XRANGE', K.tasks, id, id)
+if #e == 0 then return {} end
+if redis.call('HSETNX', K.copies, c, consumer) == 0 then return {} end
+redis.call('HINCRBY', K.meta, 'speculated', 1)
+event('type', 'speculated', 'chunk', cstr(c), 'worker', worker, 'owner', p[1][2], 'age_ms', ARGV[5])
+local a = tonumber(redis.call('HGET', K.attempts, c) or '1')
+return {id, e[1][2], a, p[1][2], now_ms()}
 )lua"));
   return s;
 }
@@ -573,6 +600,7 @@ for i = 3, #ARGV do
     redis.call('SETBIT', K.done, c, 0)
     redis.call('HDEL', K.attempts, c)
     redis.call('HDEL', K.errors, c)
+    redis.call('HDEL', K.copies, c)
     redis.call('XDEL', K.dead, dead_id)
     redis.call('HDEL', K.dead_ids, c)
     event('type', 'retried', 'chunk', cstr(c))
@@ -754,6 +782,12 @@ void add_commit(Call& call, const Completion& c) {
   call.args.push_back(c.result_data);
   call.args.push_back(num(c.chunk.claimed_ms));
   call.args.push_back(num(c.chunk.created_ms));
+  call.args.push_back(c.chunk.speculative ? "1" : "0");
+}
+
+Call speculate(const JobRef& job, const std::string& consumer, const std::string& worker,
+               const std::string& entry_id, int64_t age_ms) {
+  return job_call(script_speculate(), job.name, {job.run, consumer, worker, entry_id, num(age_ms)});
 }
 
 Call fail(const Chunk& chunk, const std::string& consumer, const std::string& worker,

@@ -66,12 +66,19 @@ Call hand_over(const JobRef& job, HandOver kind, const std::string& from, int64_
                int n, const std::string& worker, const std::vector<std::string>& ids);
 
 // Commits chunks of one job: first commit wins; a later one is a suppressed
-// duplicate. Start with commit(), then add_commit() per chunk (<= 128): 7
-// arguments each (entry, chunk, attempt, duration, result data, and the
-// chunk's claimed_ms and created_ms, stored as claimed_ms and queued_ms).
+// duplicate. Start with commit(), then add_commit() per chunk (<= 128): 8
+// arguments each (entry, chunk, attempt, duration, result data, the
+// chunk's claimed_ms and created_ms, stored as claimed_ms and queued_ms,
+// and 1 for a speculative copy, counted in speculative_wins when it wins).
 // Reply: per chunk 1 committed, 0 duplicate.
 Call commit(const JobRef& job, const std::string& worker);
 void add_commit(Call& call, const Completion& completion);
+// Starts a speculative copy of the chunk of `entry_id`, in flight `age_ms`
+// with another consumer (docs/PROTOCOL.md, "Speculative tail"): at most one
+// copy per chunk, never of a finished, handed-back or own chunk. Reply:
+// empty, or [entry, fields, attempt, owner, claimed_ms].
+Call speculate(const JobRef& job, const std::string& consumer, const std::string& worker,
+               const std::string& entry_id, int64_t age_ms);
 // A kernel error of `chunk`. Reply: [kind, attempt] with kind one of retry,
 // dead, lost, finished.
 Call fail(const Chunk& chunk, const std::string& consumer, const std::string& worker,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct Chunk {
   // took the chunk; 0 when unknown.
   int64_t created_ms = 0;
   int64_t claimed_ms = 0;
+  // A speculative copy (docs/PROTOCOL.md, "Speculative tail"): another
+  // consumer holds the chunk; this one computes it too, holding no lease,
+  // and the first commit wins.
+  bool speculative = false;
 
   JobRef ref() const { return {job, run}; }
 };
@@ -100,6 +105,18 @@ struct WorkerInfo {
   std::vector<HeldChunk> chunks;  // held now, oldest claim first, at most `slots`
 };
 
+// When a worker with nothing left to claim copies a straggler
+// (docs/PROTOCOL.md, "Speculative tail").
+struct SpeculationPolicy {
+  // A chunk is copied once it is in flight longer than `factor` times the
+  // job's median chunk time and at least `min_age_ms`. Defaults 3, 1000.
+  double factor = 3;
+  int64_t min_age_ms = 1000;
+  // The median is of the job's newest results, at most 64; none is copied
+  // before `min_results` of them exist. Default 5.
+  int min_results = 5;
+};
+
 // What one sweep did (docs/PROTOCOL.md, "Liveness").
 struct SweepReport {
   bool sweeper = false;           // this worker held the sweeper role
@@ -148,6 +165,25 @@ class WorkQueue {
   // name. Returns how many.
   [[nodiscard]] virtual Result<int64_t> adopt(const JobRef& job,
                                               const std::vector<std::string>& held) = 0;
+  // Speculative tail: a copy of the chunk of `job` that another worker has
+  // been computing longest, when that is past `policy`'s threshold and no
+  // one copies it yet; nullopt when there is none. The copy holds no lease:
+  // it is never renewed or handed back; commit it like any chunk. Call it
+  // only when `job` had nothing left to claim. Default: never a copy.
+  [[nodiscard]] virtual Result<std::optional<Chunk>> speculate(const JobRef& job,
+                                                               const JobSpec& spec,
+                                                               const SpeculationPolicy& policy) {
+    (void)job, (void)spec, (void)policy;
+    return std::optional<Chunk>{};
+  }
+  // Which of `chunks` of `job` are finished (committed or dead), in order:
+  // a speculative copy or the computation it raced is cancelled once its
+  // chunk is. Default: none is.
+  [[nodiscard]] virtual Result<std::vector<bool>> finished(const JobRef& job,
+                                                           const std::vector<int64_t>& chunks) {
+    (void)job;
+    return std::vector<bool>(chunks.size(), false);
+  }
   // Records, once, that this worker will not serve `job` and why (shown by
   // `ttg status`).
   [[nodiscard]] virtual Status refuse(const JobRef& job, const std::string& reason) = 0;

@@ -110,10 +110,14 @@ std::vector<std::string> watch_frame(const queue::JobStatus& s, const WatchData&
   }
   if (r.elapsed_s > 0) rate += ", elapsed " + duration_text(r.elapsed_s);
   lines.push_back(fit(rate, columns));
-  lines.push_back(fit("takeovers " + std::to_string(s.takeovers) + ", duplicates suppressed " +
-                          std::to_string(s.duplicates) + ", retries " + std::to_string(s.retries) +
-                          ", handed back " + std::to_string(s.released),
-                      columns));
+  lines.push_back(
+      fit("takeovers " + std::to_string(s.takeovers) + ", duplicates suppressed " +
+              std::to_string(s.duplicates) + ", retries " + std::to_string(s.retries) +
+              ", handed back " + std::to_string(s.released) +
+              (s.speculated > 0 ? ", speculative copies " + std::to_string(s.speculated) + " (" +
+                                      std::to_string(s.speculative_wins) + " first)"
+                                : std::string()),
+          columns));
   for (const auto& [w, why] : s.refused)
     lines.push_back(fit("refused by " + w + ": " + why, columns));
 

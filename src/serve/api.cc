@@ -25,6 +25,8 @@ json job_summary(const JobSnapshot& j) {
           {"eta_s", j.eta_s ? json(*j.eta_s) : json(nullptr)},
           {"oldest_in_flight_s", seconds(j.oldest_in_flight_ms)},
           {"takeovers", s.takeovers},
+          {"speculated", s.speculated},
+          {"speculative_wins", s.speculative_wins},
           {"duplicates", s.duplicates},
           {"retries", s.retries},
           {"created_ms", s.created_ms},
@@ -179,6 +181,8 @@ obs::ServeGauges gauges(const Snapshot& s, const std::string& version) {
     o.workers = j.workers;
     o.created_timestamp_seconds = seconds(st.created_ms);
     o.takeovers = st.takeovers;
+    o.speculated = st.speculated;
+    o.speculative_wins = st.speculative_wins;
     o.duplicates = st.duplicates;
     o.retries = st.retries;
     o.chunks_retried = st.retried;

@@ -53,7 +53,17 @@ struct Outcome {
 struct Known {
   queue::JobRef ref;
   std::shared_ptr<const JobSpec> spec;
+  // This worker's estimate of one chunk's compute time, in seconds: a
+  // sample above it is taken at once, one below pulls it down slowly.
+  // Negative until a chunk of this incarnation was computed here.
+  double chunk_seconds = -1;
 };
+
+// Chunks queued per compute slot by claim ahead, at most.
+constexpr int kMaxAheadPerSlot = 64;
+
+// Mean interval between looks for a chunk to copy (speculative tail).
+constexpr int64_t kSpeculateEveryMs = 500;
 
 std::string key_of(const queue::Chunk& c) { return c.job + "\n" + c.run + "\n" + c.entry_id; }
 
@@ -81,6 +91,7 @@ class Worker {
         stop_(stop),
         metrics_(options.metrics != nullptr ? *options.metrics : obs::null_metrics()) {
     if (options_.threads < 1) options_.threads = 1;
+    if (options_.claim_ahead_ms < 0) options_.claim_ahead_ms = 0;
     if (options_.renew_interval_ms <= 0)
       options_.renew_interval_ms = std::max<int64_t>(options_.lease_ms / 3, 10);
     if (options_.liveness_interval_ms <= 0) options_.liveness_interval_ms = 250;
@@ -158,7 +169,7 @@ class Worker {
             next_sweep = now + util::jittered(milliseconds(options_.reclaim_interval_ms), 0.5);
           }
         }
-        int free = options_.threads - static_cast<int>(in_flight_count());
+        int free = capacity() - static_cast<int>(in_flight_count());
         if (free > 0 && now >= next_claim) {
           int got = claim_round(free);
           if (got > 0) {
@@ -214,7 +225,7 @@ class Worker {
       auto wake = std::min(next_liveness, next_retry_due());
       if (!stopping) {
         wake = std::min(wake, next_jobs);
-        if (options_.threads > static_cast<int>(in_flight_count())) {
+        if (capacity() > static_cast<int>(in_flight_count())) {
           wake = std::min(wake, next_claim);
         }
       }
@@ -345,6 +356,44 @@ class Worker {
     next_refresh_now_ = true;
   }
 
+  // Claim ahead (docs/PROTOCOL.md, "Claim ahead"): chunks of `k` this
+  // worker may hold beyond one per slot, queued for its slots. The queued
+  // work per slot stays within claim_ahead_ms and a tenth of the lease by
+  // the estimate of the job's chunk time, so a queued chunk starts long
+  // before its lease could run out even if nothing renewed it; none until
+  // a chunk of the job was timed here.
+  int ahead_for(const Known& k) const {
+    if (k.chunk_seconds < 0 || options_.claim_ahead_ms <= 0) return 0;
+    const double budget =
+        static_cast<double>(std::min(options_.claim_ahead_ms, options_.lease_ms / 10)) / 1000.0;
+    const double per_slot = budget / std::max(k.chunk_seconds, 1e-7);
+    const int depth = per_slot >= kMaxAheadPerSlot ? kMaxAheadPerSlot : static_cast<int>(per_slot);
+    return depth * options_.threads;
+  }
+
+  // The most chunks this worker may hold now: a chunk per slot, plus what
+  // claim ahead allows for the job that allows most.
+  int capacity() const {
+    int ahead = 0;
+    for (const auto& [name, k] : known_) ahead = std::max(ahead, ahead_for(k));
+    return options_.threads + ahead;
+  }
+
+  // Chunks of `ref` held now.
+  int held_of(const queue::JobRef& ref) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int n = 0;
+    for (const auto& [key, f] : in_flight_) n += f.chunk.ref() == ref ? 1 : 0;
+    return n;
+  }
+
+  void note_chunk_time(const queue::JobRef& ref, double seconds) {
+    auto it = known_.find(ref.name);
+    if (it == known_.end() || !(it->second.ref == ref)) return;
+    double& est = it->second.chunk_seconds;
+    est = est < 0 ? seconds : std::max(seconds, 0.8 * est + 0.2 * seconds);
+  }
+
   int claim_round(int free) {
     if (next_refresh_now_) {
       next_refresh_now_ = false;
@@ -358,7 +407,10 @@ class Worker {
       if (k == nullptr) continue;
       const queue::JobRef current = k->ref;
       auto spec = k->spec;
-      auto chunks = queue_->claim(current, *spec, free);
+      const int room = options_.threads + ahead_for(*k) - held_of(current);
+      const int want = std::min(free, room);
+      if (want <= 0) continue;
+      auto chunks = queue_->claim(current, *spec, want);
       // A round claims from every job: progress between its calls counts.
       if (options_.status != nullptr) options_.status->loop_beat();
       if (!chunks) {
@@ -370,6 +422,7 @@ class Worker {
         }
         continue;
       }
+      const bool exhausted = static_cast<int>(chunks->size()) < want;
       for (auto& c : *chunks) {
         ++stats_.claimed;
         if (c.takeover_reason.empty() && c.created_ms > 0 && c.claimed_ms > 0) {
@@ -391,16 +444,48 @@ class Worker {
           --free;
         }
       }
+      if (exhausted && free > 0 && speculate_round(current, spec)) {
+        ++got;
+        --free;
+      }
     }
     ++rotate_;
     return got;
+  }
+
+  // Speculative tail: `ref` had nothing left to claim. With a compute slot
+  // idle, copies the chunk another worker has computed longest if it is
+  // past the policy's threshold (the queue decides). At most every
+  // kSpeculateEveryMs: a look costs a read of the registry.
+  bool speculate_round(const queue::JobRef& ref, const std::shared_ptr<const JobSpec>& spec) {
+    if (!options_.speculate) return false;
+    const auto now = Clock::now();
+    if (now < next_speculate_) return false;
+    if (static_cast<int>(in_flight_count()) >= options_.threads) return false;
+    next_speculate_ = now + util::jittered(milliseconds(kSpeculateEveryMs), 0.5);
+    auto copy = queue_->speculate(ref, *spec, options_.speculation);
+    if (!copy) {
+      if (copy.error().code != ErrorCode::kStale && copy.error().code != ErrorCode::kNotFound) {
+        log_redis_error("speculate", ref.name, copy.error());
+      }
+      return false;
+    }
+    if (!*copy) return false;
+    queue::Chunk c = std::move(**copy);
+    ++stats_.speculated;
+    metrics_.on_speculated(c.job);
+    obs::log_info("running a speculative copy of a slow chunk",
+                  {{"job", c.job}, {"chunk", chunk_str(c)}, {"owner", c.previous_owner}});
+    return start(std::move(c), spec);
   }
 
   void sweep(bool as_sweeper) {
     std::map<queue::JobRef, std::vector<std::string>> held;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (auto& [k, f] : in_flight_) held[f.chunk.ref()].push_back(f.chunk.entry_id);
+      for (auto& [k, f] : in_flight_) {
+        if (!f.chunk.speculative) held[f.chunk.ref()].push_back(f.chunk.entry_id);
+      }
     }
     auto r = queue_->sweep(held, as_sweeper);
     if (!r) {
@@ -420,7 +505,7 @@ class Worker {
     std::vector<std::string> ids;
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [k, f] : in_flight_) {
-      if (f.chunk.ref() == ref) ids.push_back(f.chunk.entry_id);
+      if (f.chunk.ref() == ref && !f.chunk.speculative) ids.push_back(f.chunk.entry_id);
     }
     return ids;
   }
@@ -526,6 +611,7 @@ class Worker {
                               task.chunk.end, task.chunk.attempt, slot.point};
         result = slot.kernel->run(ct, *task.cancel);
       }
+      if (options_.slowdown > 1 && result) idle_for_slowdown(started, *task.cancel);
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       metrics_.on_compute_ended();
       if (result || result.error().code != ErrorCode::kCancelled) {
@@ -537,6 +623,18 @@ class Worker {
         outcomes_.push_back(Outcome{task.key, std::move(result), seconds});
       }
       outcome_cv_.notify_one();
+    }
+  }
+
+  // Holds a compute slot until `slowdown` times what the chunk started at
+  // `started` has taken so far, or until `cancel` is set.
+  void idle_for_slowdown(Clock::time_point started, const kernels::CancelFlag& cancel) {
+    const auto took = Clock::now() - started;
+    const auto until =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(took * (options_.slowdown - 1));
+    while (!cancel.load() && Clock::now() < until) {
+      std::this_thread::sleep_for(
+          std::min<Clock::duration>(until - Clock::now(), milliseconds(10)));
     }
   }
 
@@ -564,6 +662,7 @@ class Worker {
         if (o.result) it->second.stage = Stage::kCommitting;
         f = it->second;
       }
+      if (o.result) note_chunk_time(f.chunk.ref(), o.seconds);
       if (o.result) {
         queue::Completion c;
         c.chunk = f.chunk;
@@ -688,7 +787,10 @@ class Worker {
       tasks_.clear();
       for (auto& [k, f] : in_flight_) {
         f.cancel->store(true);
-        if (!f.lost && computed.count(k) == 0) by_job[f.chunk.ref()].push_back(f.chunk.entry_id);
+        // A speculative copy holds no lease: nothing to hand back.
+        if (!f.lost && !f.chunk.speculative && computed.count(k) == 0) {
+          by_job[f.chunk.ref()].push_back(f.chunk.entry_id);
+        }
       }
     }
     for (auto& [ref, ids] : by_job) {
@@ -717,10 +819,18 @@ class Worker {
     for (;;) {
       const bool renew_due = Clock::now() >= next_renew;
       std::map<queue::JobRef, std::vector<std::string>> by_ref;
+      // Speculative copies hold no lease: they are checked for a commit of
+      // their chunk elsewhere instead.
+      std::map<queue::JobRef, std::vector<int64_t>> copies;
       if (renew_due) {
         next_renew = Clock::now() + milliseconds(options_.renew_interval_ms);
-        for (auto& [k, f] : in_flight_) {
-          if (!f.lost) by_ref[f.chunk.ref()].push_back(f.chunk.entry_id);
+      }
+      for (auto& [k, f] : in_flight_) {
+        if (f.lost) continue;
+        if (f.chunk.speculative) {
+          copies[f.chunk.ref()].push_back(f.chunk.chunk);
+        } else if (renew_due) {
+          by_ref[f.chunk.ref()].push_back(f.chunk.entry_id);
         }
       }
       const queue::WorkerInfo info = current_info();
@@ -768,6 +878,23 @@ class Worker {
         }
         outcome_cv_.notify_one();
       }
+      for (auto& [ref, chunks] : copies) {
+        auto done = q->finished(ref, chunks);
+        if (!done) continue;  // looked at again on the next beat
+        std::lock_guard<std::mutex> g(mu_);
+        for (size_t i = 0; i < chunks.size() && i < done->size(); ++i) {
+          if (!(*done)[i]) continue;
+          for (auto& [k, f] : in_flight_) {
+            if (f.chunk.speculative && !f.lost && f.chunk.ref() == ref &&
+                f.chunk.chunk == chunks[i]) {
+              // Committed by its owner first: the copy is cancelled.
+              f.lost = true;
+              f.cancel->store(true);
+            }
+          }
+        }
+        outcome_cv_.notify_one();
+      }
       if (options_.metrics != nullptr) note_reconnects(*q, lease_connections);
       lock.lock();
       lease_cv_.wait_for(lock, beat, [&] { return shutting_down_; });
@@ -784,7 +911,9 @@ class Worker {
     info.busy = busy_;
     info.committed = committed_.load(std::memory_order_relaxed);
     for (const auto& [k, f] : in_flight_) {
-      if (!f.lost) info.chunks.push_back({f.chunk.job, f.chunk.chunk, f.chunk.claimed_ms});
+      if (!f.lost && !f.chunk.speculative) {
+        info.chunks.push_back({f.chunk.job, f.chunk.chunk, f.chunk.claimed_ms});
+      }
     }
     std::sort(info.chunks.begin(), info.chunks.end(),
               [](const queue::HeldChunk& a, const queue::HeldChunk& b) {
@@ -832,6 +961,7 @@ class Worker {
   bool next_refresh_now_ = false;
   std::optional<Error> fatal_;  // set when this worker's only job is refused
   size_t rotate_ = 0;
+  Clock::time_point next_speculate_{};
   std::vector<queue::Completion> pending_commits_;
   Clock::time_point last_activity_;
   WorkerStats stats_;

@@ -23,6 +23,20 @@ struct WorkerOptions {
   std::string job;
   // Compute slots (threads). Default 2.
   int threads = 2;
+  // Claim ahead (docs/PROTOCOL.md, "Claim ahead"): queued work per slot
+  // allowed, by the measured chunk time, at most a tenth of the lease;
+  // 0 = claim only for free slots. Default 50.
+  int64_t claim_ahead_ms = 50;
+  // Speculative tail (docs/PROTOCOL.md, "Speculative tail"): with a free
+  // slot and nothing left to claim of a job, copy the chunk another worker
+  // has computed longest, once it is past `speculation`'s threshold.
+  // Default on.
+  bool speculate = true;
+  queue::SpeculationPolicy speculation;
+  // For tests and benchmarks of slow machines: every chunk takes this many
+  // times its compute time (the slot idles for the rest, cancellable).
+  // Default 1.
+  double slowdown = 1;
   // Lease length in ms (must match the queue's). Default 10000.
   int64_t lease_ms = 10000;
   // How often the lease thread renews; 0 = lease_ms / 3. Default 0.
@@ -59,6 +73,7 @@ struct WorkerOptions {
 struct WorkerStats {
   int64_t claimed = 0;     // chunks claimed (new or handed back)
   int64_t taken_over = 0;  // chunks taken over after a lease expired
+  int64_t speculated = 0;  // speculative copies started
   int64_t committed = 0;   // results recorded
   int64_t duplicates = 0;  // commits suppressed as duplicates
   int64_t retries = 0;     // failed attempts retried

@@ -252,6 +252,8 @@ TEST_F(ServeTest, MetricsMatchTheJobAfterATakeoverRetriesADeadLetterAndARetry) {
       {"ttg_job_oldest_in_flight_seconds", job, 0},
       {"ttg_job_workers", job, 0},
       {"ttg_job_takeovers_total", job, static_cast<double>(status->takeovers)},
+      {"ttg_job_speculated_total", job, static_cast<double>(status->speculated)},
+      {"ttg_job_speculative_wins_total", job, static_cast<double>(status->speculative_wins)},
       {"ttg_job_duplicates_total", job, static_cast<double>(status->duplicates)},
       {"ttg_job_retries_total", job, static_cast<double>(status->retries)},
       {"ttg_job_chunks_retried_total", job, static_cast<double>(status->retried)},

@@ -36,6 +36,8 @@ ServeGauges two_jobs() {
   a.duplicates = 2;
   a.retries = 3;
   a.chunks_retried = 4;
+  a.speculated = 5;
+  a.speculative_wins = 2;
   JobGauges b;
   b.name = "done_job";
   b.state = "complete";
@@ -66,7 +68,9 @@ TEST(JobMetrics, EveryContractNameWithItsTypeAndValue) {
         Want{"ttg_job_created_timestamp_seconds", "gauge", 1767000000.5},
         Want{"ttg_job_takeovers_total", "counter", 1},
         Want{"ttg_job_duplicates_total", "counter", 2}, Want{"ttg_job_retries_total", "counter", 3},
-        Want{"ttg_job_chunks_retried_total", "counter", 4}}) {
+        Want{"ttg_job_chunks_retried_total", "counter", 4},
+        Want{"ttg_job_speculated_total", "counter", 5},
+        Want{"ttg_job_speculative_wins_total", "counter", 2}}) {
     EXPECT_EQ(e.types.count(w.name) ? e.types.at(w.name) : "", w.type) << w.name;
     auto v = e.value(w.name, a);
     ASSERT_TRUE(v) << w.name << "\n" << text;

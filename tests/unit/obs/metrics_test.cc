@@ -34,6 +34,8 @@ TEST(MetricsTest, EventsShowUpInTheTextFormat) {
   m.on_failed("j1");
   m.on_retried("j1");
   m.on_taken_over("j2");
+  m.on_speculated("j1");
+  m.on_speculated("j1");
   m.on_handed_back("j2", 7);
   m.on_dead_lettered("j1", DeadLetterReason::kAttempts);
   m.on_dead_lettered("j1", DeadLetterReason::kMalformed);
@@ -67,6 +69,8 @@ TEST(MetricsTest, EventsShowUpInTheTextFormat) {
       {"ttg_chunks_failed_total", j("j1"), 2},
       {"ttg_chunks_retried_total", j("j1"), 1},
       {"ttg_chunks_taken_over_total", j("j2"), 1},
+      {"ttg_chunks_speculated_total", j("j1"), 2},
+      {"ttg_chunks_speculated_total", j("j2"), 0},
       {"ttg_chunks_handed_back_total", j("j2"), 7},
       {"ttg_chunks_dead_lettered_total",
        {{"worker", "w1"}, {"ttg_job", "j1"}, {"reason", "attempts"}},
@@ -105,6 +109,7 @@ TEST(MetricsTest, EventsShowUpInTheTextFormat) {
       {"ttg_chunks_failed_total", "counter"},
       {"ttg_chunks_retried_total", "counter"},
       {"ttg_chunks_taken_over_total", "counter"},
+      {"ttg_chunks_speculated_total", "counter"},
       {"ttg_chunks_handed_back_total", "counter"},
       {"ttg_chunks_dead_lettered_total", "counter"},
       {"ttg_leases_lost_total", "counter"},
