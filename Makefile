@@ -28,7 +28,7 @@ define build_targets
 endef
 
 .PHONY: all setup build build-ttg build-dev build-fuzz demo install test chaos sanitize \
-	fuzz-smoke format format-check lint bench bench-service image clean
+	fuzz-smoke format format-check lint bench bench-service bench-peers image clean
 
 all: build
 
@@ -126,6 +126,17 @@ bench-service: setup
 	cmake --preset release $(CMAKE_WERROR) >/dev/null
 	cmake --build $(RELEASE_DIR) -j $(JOBS) --target ttg ttg_service_bench
 	$(RELEASE_DIR)/bench/ttg_service_bench | tee build/bench-service-report.md
+
+# TTG next to Celery and RQ (scripts/bench-peers.py): the same no-op tasks
+# through 2 workers of each, and a worker killed during 100 tasks of 1 s;
+# about ten minutes. Installs python3-celery and python3-rq first (only this
+# target does). Writes build/bench-peers-report.md and replaces the section
+# between the bench-peers markers in docs/PERFORMANCE.md.
+bench-peers: setup
+	@bash scripts/setup.sh --peers
+	$(call build_targets,ttg)
+	/usr/bin/python3 scripts/bench-peers.py --ttg $(RELEASE_DIR)/ttg --out build/bench-peers-report.md
+	/usr/bin/python3 scripts/bench-peers.py --splice build/bench-peers-report.md docs/PERFORMANCE.md
 
 clean:
 	rm -rf build

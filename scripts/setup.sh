@@ -15,6 +15,12 @@
 # and disabled where this script installs them.
 set -euo pipefail
 
+# `setup.sh --peers` installs only what `make bench-peers` adds: the Python
+# task queues TTG is compared with (Celery, RQ) and their Redis client.
+# Nothing else installs them.
+peers=false
+[[ "${1:-}" == "--peers" ]] && peers=true
+
 packages=(
   build-essential cmake pkg-config make git
   clang clang-format libclang-rt-14-dev
@@ -40,6 +46,9 @@ packages=(
 # already has them (from any source).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+if $peers; then
+  packages=(python3 python3-celery python3-rq python3-redis redis-server redis-tools)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -66,7 +75,7 @@ npm_tools() {
 }
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  npm_tools
+  $peers || npm_tools
   exit 0
 fi
 
@@ -94,5 +103,5 @@ for service in redis-server prometheus; do
     "${sudo_cmd[@]}" service "$service" stop >/dev/null 2>&1 || true
   fi
 done
-npm_tools
+$peers || npm_tools
 echo "setup: done" >&2
