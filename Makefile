@@ -28,7 +28,7 @@ define build_targets
 endef
 
 .PHONY: all setup build build-ttg build-dev build-fuzz demo install test chaos sanitize \
-	fuzz-smoke format format-check lint bench bench-service image clean
+	fuzz-smoke format format-check lint bench bench-service bench-chunk-size image clean
 
 all: build
 
@@ -126,6 +126,14 @@ bench-service: setup
 	cmake --preset release $(CMAKE_WERROR) >/dev/null
 	cmake --build $(RELEASE_DIR) -j $(JOBS) --target ttg ttg_service_bench
 	$(RELEASE_DIR)/bench/ttg_service_bench | tee build/bench-service-report.md
+
+# Automatic against fixed (10) chunk sizes, submit to complete, for noop,
+# mandelbrot and bs_mc with 2 workers; a few minutes. Not part of `make
+# test`; paste its report into docs/PERFORMANCE.md.
+bench-chunk-size: setup
+	cmake --preset release $(CMAKE_WERROR) >/dev/null
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target ttg ttg_chunk_size_bench
+	$(RELEASE_DIR)/bench/ttg_chunk_size_bench | tee build/bench-chunk-size-report.md
 
 clean:
 	rm -rf build
