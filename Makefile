@@ -28,7 +28,7 @@ define build_targets
 endef
 
 .PHONY: all setup build build-ttg build-dev build-fuzz demo install test chaos sanitize \
-	fuzz-smoke format format-check lint bench bench-service bench-peers image clean
+	fuzz-smoke format format-check lint bench bench-service bench-peers bench-chunk-size image clean
 
 all: build
 
@@ -137,6 +137,14 @@ bench-peers: setup
 	$(call build_targets,ttg)
 	/usr/bin/python3 scripts/bench-peers.py --ttg $(RELEASE_DIR)/ttg --out build/bench-peers-report.md
 	/usr/bin/python3 scripts/bench-peers.py --splice build/bench-peers-report.md docs/PERFORMANCE.md
+
+# Automatic against fixed (10) chunk sizes, submit to complete, for noop,
+# mandelbrot and bs_mc with 2 workers; a few minutes. Not part of `make
+# test`; paste its report into docs/PERFORMANCE.md.
+bench-chunk-size: setup
+	cmake --preset release $(CMAKE_WERROR) >/dev/null
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target ttg ttg_chunk_size_bench
+	$(RELEASE_DIR)/bench/ttg_chunk_size_bench | tee build/bench-chunk-size-report.md
 
 clean:
 	rm -rf build

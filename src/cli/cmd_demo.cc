@@ -86,7 +86,10 @@ Handler setup_demo(CLI::App& app) {
         isatty(STDIN_FILENO);
     const Settings& s = ctx.settings;
     if (s.sources.count("total_parameters")) o.total_params = s.total_parameters;
-    if (s.sources.count("chunk_size")) o.chunk_size = s.chunk_size;
+    // auto: the scale's own chunk size (the demo's figures depend on it).
+    if (s.sources.count("chunk_size") && s.chunk_size != kAutoChunkSize) {
+      o.chunk_size = s.chunk_size;
+    }
     if (s.sources.count("simulate_work_ms")) o.simulate_work_ms = s.simulate_work_ms;
     o.max_attempts = s.max_attempts;
     o.lease_ms = s.lease_ms;

@@ -127,6 +127,27 @@ ApplyFn printable_name(std::string Settings::*member) {
   };
 }
 
+// A positive integer up to kMaxChunkSize, or "auto" (kAutoChunkSize).
+Status apply_chunk_size(std::string_view text, Settings& s) {
+  if (util::trim(text) == "auto") {
+    s.chunk_size = kAutoChunkSize;
+    return ok();
+  }
+  auto value = parse_bounded(text, 1, kMaxChunkSize);
+  if (!value) {
+    if (value.error().message.rfind("expected", 0) == 0) {
+      return invalid("expected a positive integer or auto, got " + quote_text(text));
+    }
+    return tl::unexpected(value.error());
+  }
+  s.chunk_size = *value;
+  return ok();
+}
+
+std::string show_chunk_size(const Settings& s) {
+  return s.chunk_size == kAutoChunkSize ? "auto" : std::to_string(s.chunk_size);
+}
+
 Status apply_log_level(std::string_view text, Settings& s) {
   TTG_TRY_ASSIGN(obs::LogLevel level, obs::parse_log_level(text));
   s.log_level = std::string(obs::log_level_name(level));
@@ -277,12 +298,13 @@ std::vector<KeyInfo> build_table() {
                "chunk_size",
                {{"CHUNK_SIZE", nullptr}, {"BATCH_SIZE", nullptr}},
                "--chunk-size",
-               "N",
-               "Parameters per chunk (default 10)",
+               "N|auto",
+               "Parameters per chunk, or auto: ttg submit times the kernel and chooses (10 for "
+               "kernels exec and faulty, and for worker --static) (default auto)",
                K::kInteger,
                kPlain,
-               integer(&S::chunk_size, 1, kMaxChunkSize),
-               show_integer(&S::chunk_size)});
+               apply_chunk_size,
+               show_chunk_size});
   t.push_back({"idle_timeout_seconds",
                "idle_timeout_seconds",
                {{"IDLE_TIMEOUT_SECONDS", nullptr}},

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/job.h"
 #include "core/result.h"
 #include "obs/log.h"
 #include "redis/options.h"
@@ -103,8 +104,11 @@ struct Settings {
   std::string job;
   // Parameters in a sweep (0..N-1). Default 0 = not given.
   int64_t total_parameters = 0;
-  // Parameters per chunk, 1 to kMaxChunkSize (core/job.h). Default 10.
-  int64_t chunk_size = 10;
+  // Parameters per chunk, 1 to kMaxChunkSize (core/job.h), or
+  // kAutoChunkSize ("auto"): `ttg submit` times the kernel and chooses
+  // (sizing/chunk_size.h); other commands take sizing::kFixedChunkSize.
+  // Default auto.
+  int64_t chunk_size = kAutoChunkSize;
   // A worker exits after this long without a chunk to compute; 0 = never.
   // Default 30.
   int64_t idle_timeout_seconds = 30;

@@ -83,8 +83,7 @@ class SpecParser {
       } else if (name == "params") {
         TTG_TRY_ASSIGN(spec.params, params(value));
       } else if (name == "chunk_size") {
-        TTG_TRY_ASSIGN(int64_t n, integer(value, "chunk_size"));
-        if (n < 1) return fail(value, "chunk_size: must be at least 1, got " + std::to_string(n));
+        TTG_TRY_ASSIGN(int64_t n, chunk_size(value));
         if (n > kMaxChunkSize) {
           return fail(value, "chunk_size: must be at most " + std::to_string(kMaxChunkSize) +
                                  ", got " + std::to_string(n));
@@ -166,6 +165,20 @@ class SpecParser {
     if (!node.IsScalar() || node.Scalar().empty()) return fail(node, what + ": expected a string");
     if (auto st = utf8(node.Scalar()); !st) return fail(node, what + ": " + st.error().message);
     return node.Scalar();
+  }
+
+  // A chunk size: a positive integer, or auto (kAutoChunkSize). Larger than
+  // kMaxChunkSize is the caller's to refuse.
+  Result<int64_t> chunk_size(const YAML::Node& node) const {
+    if (node.IsScalar() && node.Scalar() == "auto") return kAutoChunkSize;
+    if (!node.IsScalar()) return fail(node, "chunk_size: expected an integer or auto");
+    TTG_TRY_ASSIGN(json v, scalar(node, "chunk_size"));
+    if (!v.is_number_integer()) {
+      return fail(node, "chunk_size: expected an integer or auto, got " + squote(node.Scalar()));
+    }
+    const int64_t n = v.get<int64_t>();
+    if (n < 1) return fail(node, "chunk_size: must be at least 1, got " + std::to_string(n));
+    return n;
   }
 
   Result<int64_t> integer(const YAML::Node& node, const std::string& what) const {

@@ -13,7 +13,8 @@
 //       seed: {range: {start: 0, stop: 10, step: 2}}   # step defaults to 1
 //       model: [sir, seir]        # explicit values: numbers, strings, booleans
 //     zip: [[beta, gamma]]        # dimensions that vary together (optional)
-//   chunk_size: 100               # points per chunk (integer >= 1)
+//   chunk_size: 100               # points per chunk (integer >= 1), or auto
+//                                 #   (kAutoChunkSize: timed at submit)
 //   max_attempts: 3               # integer 1..1000
 //   outputs: [peak, total]        # outputs to keep (default all)
 //   exec: ./model --fast          # a program to run: kernel 'exec' (the
@@ -73,6 +74,7 @@ struct SpecFile {
   std::optional<std::string> kernel;
   std::optional<nlohmann::json> args;
   std::optional<ParamSpace> params;
+  // kAutoChunkSize (0) for `chunk_size: auto`.
   std::optional<int64_t> chunk_size;
   std::optional<int> max_attempts;
   std::optional<std::vector<std::string>> outputs;

@@ -21,6 +21,10 @@ namespace ttg {
 // most kMaxChunks chunks per job (a bigger space needs bigger chunks).
 inline constexpr int64_t kMaxChunkSize = 1'000'000;
 inline constexpr int64_t kMaxChunks = 100'000'000;
+// The chunk size "auto" as a setting or spec file holds it: chosen at submit
+// time from a timing of the kernel (sizing/chunk_size.h). Never the
+// chunk_size of a JobSpec.
+inline constexpr int64_t kAutoChunkSize = 0;
 
 // What a job computes and how it is cut into chunks. Stored as JSON in the
 // job's meta so that every worker derives the same chunks, and the same

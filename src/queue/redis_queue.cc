@@ -879,6 +879,19 @@ Result<std::vector<JobStore::RegisteredWorker>> JobStore::workers() {
 
 Result<JobStore::Workers> JobStore::registry() { return read_registry(client_); }
 
+LiveSlots live_slots(const std::vector<JobStore::RegisteredWorker>& workers, std::string_view job,
+                     int64_t max_heartbeat_age_ms) {
+  LiveSlots out;
+  for (const auto& w : workers) {
+    if (!w.job.empty() && w.job != job) continue;
+    if (w.state == WorkerInfo::kDraining) continue;
+    if (w.heartbeat_age_ms > max_heartbeat_age_ms) continue;
+    out.slots += std::max(w.slots, 0);
+    out.workers += 1;
+  }
+  return out;
+}
+
 Result<std::vector<ResultRecord>> JobStore::dead_letters(const std::string& name) {
   JobKeys k(name);
   TTG_TRY_ASSIGN(Reply all, client_.command({"XRANGE", k.dead, "-", "+"}));

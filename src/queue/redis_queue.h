@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/job.h"
@@ -236,5 +237,16 @@ class JobStore {
  private:
   redis::Client client_;
 };
+
+// The compute slots that can run job `job` now, for sizing its chunks: those
+// of the workers in `workers` that serve every job or `job`, are not
+// draining, and beat at most `max_heartbeat_age_ms` ago (one without a
+// heartbeat yet counts: it has just registered). Pure.
+struct LiveSlots {
+  int64_t slots = 0;
+  int64_t workers = 0;
+};
+LiveSlots live_slots(const std::vector<JobStore::RegisteredWorker>& workers, std::string_view job,
+                     int64_t max_heartbeat_age_ms);
 
 }  // namespace ttg::queue

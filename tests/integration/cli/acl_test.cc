@@ -276,8 +276,10 @@ TEST_F(AclRolesTest, MonitorServesTheDashboard) {
   auto work =
       ttg_as(Role::kWorker, {"worker", "--job", "s1", "--worker-id", "w1", "--idle-timeout", "5"});
   ASSERT_EQ(work.exit_code, 0) << work.err;
-  ASSERT_EQ(ttg_as(Role::kSubmitter, {"submit", "--job", "s2", "--params", "5"}).exit_code,
-            0);  // 1 chunk
+  ASSERT_EQ(
+      ttg_as(Role::kSubmitter, {"submit", "--job", "s2", "--params", "5", "--chunk-size", "10"})
+          .exit_code,
+      0);  // 1 chunk
 
   redis::Options o = as(Role::kMonitor);
   o.password.clear();

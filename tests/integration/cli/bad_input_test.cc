@@ -719,11 +719,17 @@ TEST_F(BadInputTest, OversizedInputIsRefusedBeforeRedis) {
                   kUsage,
                   "--chunk-size 1: 9223372036854775807 points make 9223372036854775807 chunks, "
                   "more than 100000000"});
-  rows.push_back({"chunk count over the limit, default chunk size",
-                  submit({"--params", "1000000001"}),
+  rows.push_back({"chunk count over the limit, default chunk size of exec",
+                  submit({"--params", "1000000001", "--exec", "true"}),
                   {},
                   kUsage,
                   "--chunk-size 10 (default): 1000000001 points make 100000001 chunks"});
+  rows.push_back({"chunk count over the limit, automatic chunk size",
+                  submit({"--params", "100000000000001", "--kernel", "noop"}),
+                  {},
+                  kUsage,
+                  "--chunk-size auto (default): 100000000000001 points make 100000001 chunks even "
+                  "of the largest size (1000000 points)"});
   rows.push_back({"chunk count over the limit, from TOTAL_PARAMETERS",
                   submit({}),
                   {"TOTAL_PARAMETERS=9223372036854775807", "CHUNK_SIZE=1000"},
@@ -829,7 +835,11 @@ TEST_F(BadInputTest, BadNumbersInEveryNumericFlagAndVariable) {
       r.want = "ttg: " + s.source + ": " + want;
       rows.push_back(std::move(r));
     };
-    const std::string kind = s.min >= 1   ? "a positive integer"
+    // A chunk size may also be "auto".
+    const bool chunk =
+        s.source == "--chunk-size" || s.source == "CHUNK_SIZE" || s.source == "BATCH_SIZE";
+    const std::string kind = chunk        ? "a positive integer or auto"
+                             : s.min >= 1 ? "a positive integer"
                              : s.min == 0 ? "a non-negative integer"
                                           : "an integer";
     for (const auto& g : garbage) row(g, "expected " + kind + ", got '" + g + "'");
@@ -842,7 +852,7 @@ TEST_F(BadInputTest, BadNumbersInEveryNumericFlagAndVariable) {
       row("-1", "must be at least " + std::to_string(s.min));
       row(std::to_string(s.min - 1), "must be at least " + std::to_string(s.min));
     }
-    if (s.min == 1) row("0", "expected a positive integer, got '0'");
+    if (s.min == 1) row("0", "expected " + kind + ", got '0'");
     // One past the maximum (the int64 maximum itself is fine for --params).
     if (s.max != "9223372036854775807") {
       row(std::to_string(std::stoll(s.max) + 1), "must be at most " + s.max);

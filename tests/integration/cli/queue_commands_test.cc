@@ -89,7 +89,7 @@ TEST_F(QueueCommandsTest, SubmitWorkStatusResultsJobsCancel) {
   auto arr = nlohmann::json::parse(testing::read_file(dir.path() + "/r.json"));
   EXPECT_EQ(arr.size(), 40u);
 
-  ASSERT_EQ(ttg({"submit", "--job", "s2", "--params", "10"}).exit_code, 0);
+  ASSERT_EQ(ttg({"submit", "--job", "s2", "--params", "10", "--chunk-size", "10"}).exit_code, 0);
   auto jobs = ttg({"jobs", "--json"});
   ASSERT_EQ(jobs.exit_code, 0);
   auto jj = nlohmann::json::parse(jobs.out);
@@ -102,7 +102,7 @@ TEST_F(QueueCommandsTest, SubmitWorkStatusResultsJobsCancel) {
   auto cj = nlohmann::json::parse(ttg({"status", "s2", "--json"}).out);
   EXPECT_EQ(cj["state"], "cancelled");
 
-  auto forced = ttg({"submit", "--job", "s2", "--params", "30", "--force"});
+  auto forced = ttg({"submit", "--job", "s2", "--params", "30", "--chunk-size", "10", "--force"});
   EXPECT_EQ(forced.exit_code, 0) << forced.err;
   EXPECT_NE(forced.out.find("replaced job s2"), std::string::npos) << forced.out;
   auto fj = nlohmann::json::parse(ttg({"status", "s2", "--json"}).out);

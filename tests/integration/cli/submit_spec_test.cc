@@ -118,9 +118,9 @@ TEST_F(SubmitSpecTest, BadSpecsAndFlagsExitTwoAndWriteNothing) {
        "ttg submit: --params-file: cannot read '" + dir_.path() +
            "/missing.csv': No such file or directory"},
       {{"--spec", good, "--chunk-size", "0"},
-       "ttg: --chunk-size: expected a positive integer, got '0'"},
+       "ttg: --chunk-size: expected a positive integer or auto, got '0'"},
       {{"--spec", good, "--chunk-size", "-5"},
-       "ttg: --chunk-size: expected a positive integer, got '-5'"},
+       "ttg: --chunk-size: expected a positive integer or auto, got '-5'"},
       {{"--kernel", "noop", "--params", "-1"},
        "ttg: --params: expected a positive integer, got '-1'"},
       {{"--kernel", "noop", "--params", "0"},

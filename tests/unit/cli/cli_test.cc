@@ -139,7 +139,7 @@ TEST(CliTest, UsageErrorsExitTwoWithUsageOnStderr) {
       {{"config", "--lease-ms"}, "--lease-ms"},
       {{"config", "--lease-ms", "50"}, "ttg: --lease-ms: must be at least 100"},
       {{"config", "--chunk-size", "abc"},
-       "ttg: --chunk-size: expected a positive integer, got 'abc'"},
+       "ttg: --chunk-size: expected a positive integer or auto, got 'abc'"},
       {{"--log-level", "loud", "config"}, "ttg: --log-level: expected one of"},
       {{"config", "extra"}, "extra"},
   };
@@ -158,7 +158,7 @@ TEST(CliTest, UsageErrorsExitTwoWithUsageOnStderr) {
 TEST(CliTest, EnvironmentErrorExitsTwoWithoutUsage) {
   auto r = run_with({"config"}, fixed_environment({{"CHUNK_SIZE", "abc"}}));
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_EQ(r.err, "ttg: CHUNK_SIZE: expected a positive integer, got 'abc'\n");
+  EXPECT_EQ(r.err, "ttg: CHUNK_SIZE: expected a positive integer or auto, got 'abc'\n");
 }
 
 TEST(CliTest, ConfigShowsValuesAndSources) {

@@ -33,7 +33,7 @@ std::string message_of(const Result<Settings>& r) { return r ? "" : r.error().me
 TEST_F(ConfigTest, DefaultsWithTheirSource) {
   auto s = load({});
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(s->chunk_size, 10);
+  EXPECT_EQ(s->chunk_size, kAutoChunkSize);
   EXPECT_EQ(s->idle_timeout_seconds, 30);
   EXPECT_EQ(s->lease_ms, 10000);
   EXPECT_EQ(s->reclaim_interval_ms, 1000);
@@ -56,7 +56,7 @@ TEST_F(ConfigTest, PrecedenceDefaultFileEnvFlag) {
     std::string default_shown, file_shown, env_shown, flag_shown;
   };
   const std::vector<Case> cases = {
-      {"chunk_size", "20", "CHUNK_SIZE", "30", "--chunk-size", "40", "10", "20", "30", "40"},
+      {"chunk_size", "20", "CHUNK_SIZE", "30", "--chunk-size", "40", "auto", "20", "30", "40"},
       {"lease_ms", "2000", "TTG_LEASE_MS", "3000", "--lease-ms", "4000", "10000", "2000", "3000",
        "4000"},
       {"job", "from-file", "TTG_JOB", "from-env", "--job", "from-flag", "", "from-file", "from-env",
@@ -193,11 +193,11 @@ TEST_F(ConfigTest, ErrorsNameTheirSource) {
       {"bad env integer",
        {{"CHUNK_SIZE", "abc"}},
        {},
-       "CHUNK_SIZE: expected a positive integer, got 'abc'"},
+       "CHUNK_SIZE: expected a positive integer or auto, got 'abc'"},
       {"zero env integer",
        {{"BATCH_SIZE", "0"}},
        {},
-       "BATCH_SIZE: expected a positive integer, got '0'"},
+       "BATCH_SIZE: expected a positive integer or auto, got '0'"},
       {"flag below minimum",
        {},
        {{"lease_ms", "--lease-ms", "50"}},
@@ -286,7 +286,7 @@ TEST_F(ConfigTest, EmptyFileSetsNothing) {
   std::string file = write("empty.yaml", "# nothing here\n");
   auto s = load({{"TTG_CONFIG", file}});
   ASSERT_TRUE(s) << s.error().message;
-  EXPECT_EQ(s->chunk_size, 10);
+  EXPECT_EQ(s->chunk_size, kAutoChunkSize);
 }
 
 TEST_F(ConfigTest, RedisOptionsFromUrlOrHostPort) {

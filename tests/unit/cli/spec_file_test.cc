@@ -160,10 +160,11 @@ TEST(SpecFileTest, ErrorsNameFileAndLine) {
       {"args scalar", "args: 5\n",
        "spec.yaml:1: args: expected a mapping of argument names to values"},
       {"chunk size text", "chunk_size: ten\n",
-       "spec.yaml:1: chunk_size: expected an integer, got 'ten'"},
+       "spec.yaml:1: chunk_size: expected an integer or auto, got 'ten'"},
       {"chunk size float", "chunk_size: 2.5\n",
-       "spec.yaml:1: chunk_size: expected an integer, got '2.5'"},
-      {"chunk size map", "chunk_size: {a: 1}\n", "spec.yaml:1: chunk_size: expected an integer"},
+       "spec.yaml:1: chunk_size: expected an integer or auto, got '2.5'"},
+      {"chunk size map", "chunk_size: {a: 1}\n",
+       "spec.yaml:1: chunk_size: expected an integer or auto"},
       {"max attempts text", "max_attempts: many\n",
        "spec.yaml:1: max_attempts: expected an integer, got 'many'"},
       {"params text", "params: lots\n", "spec.yaml:1: params: expected an integer, got 'lots'"},
@@ -460,6 +461,10 @@ Outcome submit(std::vector<std::string> args) {
   args.push_back("--dry-run");
   args.push_back("--job");
   args.push_back("j");
+  // An automatic chunk size would otherwise read the worker registry of a
+  // Redis server on this host.
+  args.push_back("--expect-slots");
+  args.push_back("4");
   std::ostringstream out, err;
   int code = run(args, out, err, fixed_environment({}));
   return {code, out.str(), err.str()};
@@ -553,9 +558,9 @@ TEST_F(SpecFileDirTest, SubmitErrorsExitTwo) {
       {{"--params", "0"}, "ttg: --params: expected a positive integer, got '0'"},
       {{"--params", "-1"}, "ttg: --params: expected a positive integer, got '-1'"},
       {{"--params", "3", "--chunk-size", "0"},
-       "ttg: --chunk-size: expected a positive integer, got '0'"},
+       "ttg: --chunk-size: expected a positive integer or auto, got '0'"},
       {{"--params", "3", "--chunk-size", "-5"},
-       "ttg: --chunk-size: expected a positive integer, got '-5'"},
+       "ttg: --chunk-size: expected a positive integer or auto, got '-5'"},
       {{"--spec", write("e.yaml", "exec: ./m\nparams: 2\n"), "--kernel", "noop"},
        "ttg submit: --kernel: the spec's 'exec' needs kernel 'exec', not 'noop'"},
   };
