@@ -49,7 +49,8 @@ struct JobKeys {
         refused(base + "refused"),
         events(base + "events"),
         dead_ids(base + "dead_ids"),
-        copies(base + "copies") {}
+        copies(base + "copies"),
+        ahead(base + "ahead") {}
 
   std::string base;
   std::string meta, tasks, results, dead, done, attempts, errors, handoff, gaps, refused, events;
@@ -59,10 +60,14 @@ struct JobKeys {
   // Chunk -> consumer running a speculative copy of it (docs/PROTOCOL.md,
   // "Speculative tail"): at most one copy per chunk.
   std::string copies;
+  // Bit per chunk: claimed ahead of a free slot (docs/PROTOCOL.md, "Claim
+  // ahead") and not handed over since; such a chunk may never have started,
+  // so a hand-over refunds its attempt once.
+  std::string ahead;
 
   std::vector<std::string> all() const {
     return {meta,    tasks, results, dead,   done,     attempts, errors,
-            handoff, gaps,  refused, events, dead_ids, copies};
+            handoff, gaps,  refused, events, dead_ids, copies,   ahead};
   }
 };
 

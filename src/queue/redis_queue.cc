@@ -188,9 +188,10 @@ class RedisStreamQueue final : public WorkQueue {
 
   Result<JobView> job(const std::string& name) override { return read_job(client_, name); }
 
-  Result<std::vector<Chunk>> claim(const JobRef& job, const JobSpec& spec, int max) override {
+  Result<std::vector<Chunk>> claim(const JobRef& job, const JobSpec& spec, int max,
+                                   int ahead = 0) override {
     TTG_TRY_ASSIGN(Reply r, scripts::run(client_, scripts::claim(job, options_.consumer,
-                                                                 options_.worker_id, max)));
+                                                                 options_.worker_id, max, ahead)));
     std::vector<Chunk> out;
     for (const auto& e : r.elements()) {
       if (e.size() < 5) return make_error(ErrorCode::kProtocol, "claim: bad reply");

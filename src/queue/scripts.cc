@@ -13,12 +13,13 @@ namespace {
 
 // Shared helpers of the job scripts. KEYS are JobKeys::all(): meta tasks
 // results dead done attempts errors handoff gaps refused events dead_ids
-// copies.
+// copies ahead.
 constexpr const char* kJobPrelude = R"lua(
 local K = {meta = KEYS[1], tasks = KEYS[2], results = KEYS[3], dead = KEYS[4], done = KEYS[5],
            attempts = KEYS[6], errors = KEYS[7], handoff = KEYS[8], gaps = KEYS[9],
-           refused = KEYS[10], events = KEYS[11], dead_ids = KEYS[12], copies = KEYS[13]}
-local NJOBKEYS = 13
+           refused = KEYS[10], events = KEYS[11], dead_ids = KEYS[12], copies = KEYS[13],
+           ahead = KEYS[14]}
+local NJOBKEYS = 14
 local GROUP = 'ttg-workers'
 local HANDED = 'ttg:handed-back'
 
@@ -65,6 +66,10 @@ local function chunk_of(id, total)
 end
 
 local function entry_of(c) return string.format('%d-0', c + 1) end
+
+-- Attempts started of a chunk that was read: a chunk's first claim writes
+-- nothing, so a missing field means 1.
+local function attempts_of(c) return tonumber(redis.call('HGET', K.attempts, c) or '1') end
 local function cstr(c) if c == nil then return '' end return string.format('%d', c) end
 
 -- XCLAIM silently drops a deleted entry from the pending list, so every
@@ -105,7 +110,7 @@ local function bury_deleted(id, c, worker, err)
     redis.call('XACK', K.tasks, GROUP, id)
     return
   end
-  bury(id, c, 'deleted', err, redis.call('HGET', K.attempts, c) or '0', worker)
+  bury(id, c, 'deleted', err, attempts_of(c), worker)
 end
 
 -- The state of the job if `run` is its current incarnation; else nil and the
@@ -179,7 +184,9 @@ return state
 
 const redis::Script& script_claim() {
   static const redis::Script s(job_script(R"lua(
+-- n: chunks for free slots; extra: more, claimed ahead (new chunks only).
 local run, consumer, worker, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local extra = tonumber(ARGV[5] or '0')
 local state, err = incarnation(run)
 if not state then return err end
 if not active(state) then return {} end
@@ -208,7 +215,8 @@ while budget > 0 do
   else redis.call('LSET', K.gaps, 0, string.format('%d-%d', stop, b)) end
 end
 
-local function consider(id, fields, handoff)
+-- reclaimed: it comes from the handed-back consumer (else it is new).
+local function consider(id, fields, handoff, reclaimed)
   local c = chunk_of(id, total)
   if c == nil then
     out[#out + 1] = {id, fields, 0, '', ''}
@@ -223,7 +231,13 @@ local function consider(id, fields, handoff)
   from, why = from or '', why or ''
   -- A chunk put back by retry starts afresh, as a new one: no takeover.
   if why == 'retry' then from, why = '', '' end
-  local a = redis.call('HINCRBY', K.attempts, c, 1)
+  local a = 1
+  if reclaimed then
+    a = attempts_of(c) + 1
+    redis.call('HSET', K.attempts, c, a)
+  elseif #out >= n then
+    redis.call('SETBIT', K.ahead, c, 1)
+  end
   if a > max then
     redis.call('HSET', K.attempts, c, max)
     local last = redis.call('HGET', K.errors, c) or ''
@@ -253,12 +267,12 @@ if n > 0 then
       bury_deleted(id, chunk_of(id, total), worker, 'task entry was deleted from the stream')
     else
       local claimed = redis.call('XCLAIM', K.tasks, GROUP, consumer, 0, id)
-      if #claimed > 0 then consider(claimed[1][1], claimed[1][2], handoff) end
+      if #claimed > 0 then consider(claimed[1][1], claimed[1][2], handoff, true) end
     end
   end
 end
 
-local want = n - #out
+local want = n + extra - #out
 if want > 0 then
   local read_to = tonumber(redis.call('HGET', K.meta, 'read_to') or '0')
   local before = read_to
@@ -277,7 +291,7 @@ if want > 0 then
         end
         if c + 1 > read_to then read_to = c + 1 end
       end
-      consider(e[1], e[2], nil)
+      consider(e[1], e[2], nil, false)
     end
   end
   if got < want and state ~= 'submitting' and read_to < total then
@@ -371,8 +385,15 @@ for _, e in ipairs(entries) do
     else
       redis.call('XCLAIM', K.tasks, GROUP, HANDED, 0, id, 'JUSTID')
       redis.call('HSET', K.handoff, id, owner .. '\t' .. why)
+      -- Claimed ahead: it may never have started, so its attempt is
+      -- refunded, once (it is claimed again only for a free slot).
+      local refund = mode == 'release'
+      if c ~= nil and redis.call('GETBIT', K.ahead, c) == 1 then
+        redis.call('SETBIT', K.ahead, c, 0)
+        refund = true
+      end
+      if refund and c ~= nil then redis.call('HSET', K.attempts, c, attempts_of(c) - 1) end
       if mode == 'release' then
-        if c ~= nil then redis.call('HINCRBY', K.attempts, c, -1) end
         redis.call('HINCRBY', K.meta, 'released', 1)
         event('type', 'released', 'chunk', cstr(c), 'worker', owner)
       end
@@ -459,7 +480,7 @@ if redis.call('GETBIT', K.done, c) == 1 then
 end
 local p = redis.call('XPENDING', K.tasks, GROUP, id, id, 1)
 if #p == 0 or p[1][2] ~= consumer then return {'lost', 0} end
-local a = tonumber(redis.call('HGET', K.attempts, c) or '0')
+local a = attempts_of(c)
 local max = tonumber(redis.call('HGET', K.meta, 'max_attempts') or '3')
 redis.call('HSET', K.errors, c, err)
 if not exists(id) then
@@ -470,7 +491,8 @@ if a >= max then
   bury(id, c, 'max_attempts', err, a, worker)
   return {'dead', a}
 end
-a = redis.call('HINCRBY', K.attempts, c, 1)
+a = a + 1
+redis.call('HSET', K.attempts, c, a)
 redis.call('HINCRBY', K.meta, 'retries', 1)
 redis.call('XCLAIM', K.tasks, GROUP, consumer, 0, id, 'JUSTID')
 event('type', 'retry', 'chunk', ARGV[5], 'worker', worker, 'attempt', tostring(a), 'error', err)
@@ -598,9 +620,11 @@ for i = 3, #ARGV do
     redis.call('XCLAIM', K.tasks, GROUP, HANDED, 0, id, 'FORCE', 'JUSTID')
     redis.call('HSET', K.handoff, id, '\tretry')
     redis.call('SETBIT', K.done, c, 0)
-    redis.call('HDEL', K.attempts, c)
+    -- Fresh attempts: the claim that takes it back makes this 1.
+    redis.call('HSET', K.attempts, c, 0)
     redis.call('HDEL', K.errors, c)
     redis.call('HDEL', K.copies, c)
+    redis.call('SETBIT', K.ahead, c, 0)
     redis.call('XDEL', K.dead, dead_id)
     redis.call('HDEL', K.dead_ids, c)
     event('type', 'retried', 'chunk', cstr(c))
@@ -732,8 +756,9 @@ Call finish_submit(const JobRef& job) {
   return job_call(script_finish_submit(), job.name, {job.run});
 }
 
-Call claim(const JobRef& job, const std::string& consumer, const std::string& worker, int n) {
-  return job_call(script_claim(), job.name, {job.run, consumer, worker, num(n)});
+Call claim(const JobRef& job, const std::string& consumer, const std::string& worker, int n,
+           int ahead) {
+  return job_call(script_claim(), job.name, {job.run, consumer, worker, num(n), num(ahead)});
 }
 
 Call renew(const JobRef& job, const std::string& consumer, const std::string& worker,

@@ -43,11 +43,14 @@ Call add_tasks(const std::string& job, const std::string& created_at, const JobS
 // submit: state submitting -> pending (running if a worker claimed already).
 Call finish_submit(const JobRef& job);
 
-// Up to `n` chunks for `consumer`: first those handed back or taken from gone
-// workers (attempt + 1; past max_attempts dead-lettered `lease_expired`),
-// then new ones. Buries entries found deleted. Reply: [[id, fields,
-// attempt, previous_owner, reason, now_ms], ...] (now_ms: Redis's clock).
-Call claim(const JobRef& job, const std::string& consumer, const std::string& worker, int n);
+// Up to `n` chunks for `consumer`'s free slots: first those handed back or
+// taken from gone workers (attempt + 1; past max_attempts dead-lettered
+// `lease_expired`), then new ones; then up to `ahead` more new ones, claimed
+// ahead (marked in the job's `ahead` bits). Buries entries found deleted.
+// Reply: [[id, fields, attempt, previous_owner, reason, now_ms], ...]
+// (now_ms: Redis's clock).
+Call claim(const JobRef& job, const std::string& consumer, const std::string& worker, int n,
+           int ahead);
 // Renews `ids` held by `consumer`. Reply: the IDs it no longer holds.
 Call renew(const JobRef& job, const std::string& consumer, const std::string& worker,
            const std::vector<std::string>& ids);

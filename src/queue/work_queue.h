@@ -138,11 +138,13 @@ class WorkQueue {
   // exist.
   [[nodiscard]] virtual Result<JobView> job(const std::string& name) = 0;
 
-  // Claims up to `max` chunks of `job` (whose spec is `spec`): handed-back
-  // and taken-over ones first, then new ones. Empty when there is nothing to
-  // claim. kStale / kNotFound: the incarnation is over.
+  // Claims up to `max` chunks of `job` (whose spec is `spec`) for free
+  // compute slots: handed-back and taken-over ones first, then new ones;
+  // then up to `ahead` more new ones, claimed ahead of a free slot
+  // (docs/PROTOCOL.md, "Claim ahead"). Empty when there is nothing to claim.
+  // kStale / kNotFound: the incarnation is over.
   [[nodiscard]] virtual Result<std::vector<Chunk>> claim(const JobRef& job, const JobSpec& spec,
-                                                         int max) = 0;
+                                                         int max, int ahead = 0) = 0;
   // Renews the leases of `entry_ids`; returns the IDs this consumer lost
   // (all of them when the incarnation is over).
   [[nodiscard]] virtual Result<std::vector<std::string>> renew(

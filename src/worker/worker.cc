@@ -410,7 +410,11 @@ class Worker {
       const int room = options_.threads + ahead_for(*k) - held_of(current);
       const int want = std::min(free, room);
       if (want <= 0) continue;
-      auto chunks = queue_->claim(current, *spec, want);
+      // Handed-back chunks go only to free slots: one claimed ahead may
+      // never start before its worker dies, and gets its attempt back once.
+      const int for_slots =
+          std::clamp(options_.threads - static_cast<int>(in_flight_count()), 0, want);
+      auto chunks = queue_->claim(current, *spec, for_slots, want - for_slots);
       // A round claims from every job: progress between its calls counts.
       if (options_.status != nullptr) options_.status->loop_beat();
       if (!chunks) {
@@ -532,6 +536,7 @@ class Worker {
       std::lock_guard<std::mutex> lock(mu_);
       in_flight_[t.key] = std::move(f);
       tasks_.push_back(std::move(t));
+      stats_.max_held = std::max(stats_.max_held, static_cast<int64_t>(in_flight_.size()));
     }
     work_cv_.notify_one();
     return true;

@@ -74,6 +74,7 @@ struct WorkerStats {
   int64_t claimed = 0;     // chunks claimed (new or handed back)
   int64_t taken_over = 0;  // chunks taken over after a lease expired
   int64_t speculated = 0;  // speculative copies started
+  int64_t max_held = 0;    // the most chunks held at once (claim ahead)
   int64_t committed = 0;   // results recorded
   int64_t duplicates = 0;  // commits suppressed as duplicates
   int64_t retries = 0;     // failed attempts retried

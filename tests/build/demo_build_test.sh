@@ -57,7 +57,7 @@ done <<<"$compiled"
 while read -r target; do
   case $target in
     ttg | ttg_util | ttg_core | ttg_redis | ttg_obs | ttg_queue | ttg_kernels | ttg_worker | ttg_cli \
-      | ttg_report | ttg_verify | ttg_demo | ttg_web | ttg_http | ttg_serve) ;;
+      | ttg_report | ttg_verify | ttg_demo | ttg_web | ttg_http | ttg_serve | ttg_sizing) ;;
     *) echo "FAIL: make demo links $target"; status=1 ;;
   esac
 done <<<"$linked"

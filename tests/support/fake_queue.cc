@@ -90,7 +90,8 @@ Result<queue::JobView> FakeQueue::job(const std::string& name) {
 }
 
 Result<std::vector<queue::Chunk>> FakeQueue::claim(const queue::JobRef& ref, const JobSpec& spec,
-                                                   int max) {
+                                                   int max, int ahead) {
+  max += ahead;
   std::lock_guard<std::mutex> lock(broker_->mu);
   ++broker_->call_counts["claim"];
   TTG_TRY_ASSIGN(auto* j, current(ref));

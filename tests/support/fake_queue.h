@@ -72,8 +72,8 @@ class FakeQueue final : public queue::WorkQueue {
 
   Result<std::vector<queue::JobRef>> active_jobs() override;
   Result<queue::JobView> job(const std::string& name) override;
-  Result<std::vector<queue::Chunk>> claim(const queue::JobRef& job, const JobSpec& spec,
-                                          int max) override;
+  Result<std::vector<queue::Chunk>> claim(const queue::JobRef& job, const JobSpec& spec, int max,
+                                          int ahead = 0) override;
   Result<std::vector<std::string>> renew(const queue::JobRef& job,
                                          const std::vector<std::string>& ids) override;
   Result<std::vector<queue::CommitOutcome>> commit(
