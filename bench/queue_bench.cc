@@ -1,8 +1,10 @@
-// End-to-end benchmark of the work queue (issue #3): throughput for chunk
-// sizes 1, 100 and 10,000 with 1 and 2 worker processes (noop kernel),
-// submit rate for 1,000,000 chunks, takeover latency after kill -9, worker
-// RSS, and redis-benchmark's XADD rate against the same server as the
-// ceiling. Prints a Markdown report (docs/PERFORMANCE.md holds the last one).
+// End-to-end benchmark of the work queue: throughput for chunk sizes 1, 100
+// and 10,000 with 1 and 2 worker processes (noop kernel, default flags, and
+// without claim ahead), as a share of redis-benchmark's XADD rate against
+// the same server; submit rate for 1,000,000 chunks; takeover latency after
+// kill -9; worker RSS; the makespan of a job with one slow worker, with
+// and without the speculative tail. Prints a Markdown report
+// (docs/PERFORMANCE.md holds the last one).
 //
 // Usage: ttg_queue_bench [--quick]
 
@@ -96,18 +98,30 @@ struct Throughput {
   long rss_kib;
 };
 
-Throughput run_throughput(const Env& env, int64_t chunk_size, int workers, int64_t chunks) {
-  std::string job = "tp-" + std::to_string(chunk_size) + "-" + std::to_string(workers);
+Throughput run_throughput(const Env& env, int64_t chunk_size, int workers, int64_t chunks,
+                          const std::vector<std::string>& flags = {}, const std::string& tag = "") {
+  std::string job = "tp-" + std::to_string(chunk_size) + "-" + std::to_string(workers) + tag;
   JobSpec spec;
   spec.kernel = "noop";
   spec.chunk_size = chunk_size;
   spec.total_params = chunk_size * chunks;
   // Workers first, so the clock measures the queue, not process start-up.
-  auto procs = start_workers(env, job, workers);
+  auto procs = start_workers(env, job, workers, flags);
+  redis::Client c(env.server->options());
+  // ...and registered.
+  auto registered = Clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto n = c.command({"HLEN", queue::kWorkersKey});
+    if (n && n->integer() >= workers) break;
+    if (Clock::now() > registered) {
+      die("workers did not register: " + job + " (" + (n ? n->debug_string() : n.error().message) +
+          ")");
+    }
+    std::this_thread::sleep_for(milliseconds(5));  // polling
+  }
   queue::JobStore store(env.server->options());
   auto r = store.submit(job, spec, {});
   if (!r) die(r.error().message);
-  redis::Client c(env.server->options());
   long rss = 0;
   auto deadline = Clock::now() + std::chrono::minutes(10);
   for (;;) {
@@ -191,15 +205,15 @@ std::vector<double> takeover_latencies(const Env& env, int rounds, int64_t lease
   return out;
 }
 
-double redis_benchmark_xadd(const Env& env, int pipeline) {
+double redis_benchmark_xadd(const Env& env, int pipeline, int clients) {
   std::string out_path = env.dir->path() + "/redis-benchmark.csv";
   util::SpawnOptions so;
   so.stdout_path = out_path;
   so.stderr_path = env.dir->path() + "/redis-benchmark.err";
   auto p = util::Process::spawn(
-      {"redis-benchmark", "-p", std::to_string(env.server->port()), "-n", "200000", "-c", "4", "-P",
-       std::to_string(pipeline), "--csv", "XADD", "bench-ceiling", "*", "chunk_id", "1",
-       "start_param", "1", "end_param", "2"},
+      {"redis-benchmark", "-p", std::to_string(env.server->port()), "-n", "200000", "-c",
+       std::to_string(clients), "-P", std::to_string(pipeline), "--csv", "XADD", "bench-ceiling",
+       "*", "chunk_id", "1", "start_param", "1", "end_param", "2"},
       so);
   if (!p) die(p.error());
   p->wait_for(milliseconds(120000));
@@ -250,6 +264,76 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
+// A job of `chunks` chunks of `work_ms` on 3 workers with default flags, one
+// of them 10 times slower (`--slowdown 10`): first submit to last commit,
+// and the speculative copies made.
+struct Makespan {
+  double seconds = 0;
+  int64_t speculated = 0, wins = 0, duplicates = 0;
+};
+
+Makespan slow_worker_makespan(const Env& env, const std::string& job, int64_t chunks,
+                              int64_t work_ms, bool speculate) {
+  JobSpec spec;
+  spec.kernel = "simulate";
+  spec.args = {{"work_ms", work_ms}};
+  spec.chunk_size = 1;
+  spec.total_params = chunks;
+  std::vector<std::string> flags;
+  if (!speculate) flags.push_back("--no-speculate");
+  auto procs = start_workers(env, job, 2, flags);
+  std::vector<std::string> argv{TTG_BINARY,    "worker", "--redis",     env.server->url(),
+                                "--job",       job,      "--worker-id", job + "-slow",
+                                "--log-level", "warn",   "--slowdown",  "10"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  util::SpawnOptions so;
+  so.stdout_path = env.dir->path() + "/" + job + "-slow.log";
+  so.stderr_path = so.stdout_path;
+  auto slow = util::Process::spawn(argv, so);
+  if (!slow) die(slow.error());
+  procs.push_back(std::move(*slow));
+  redis::Client c(env.server->options());
+  auto registered = Clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto n = c.command({"HLEN", queue::kWorkersKey});
+    if (n && n->integer() >= 3) break;
+    if (Clock::now() > registered) {
+      die("workers did not register: " + job + " (" + (n ? n->debug_string() : n.error().message) +
+          ")");
+    }
+    std::this_thread::sleep_for(milliseconds(5));  // polling
+  }
+  queue::JobStore store(env.server->options());
+  if (auto r = store.submit(job, spec, {}); !r) die(r.error().message);
+  auto deadline = Clock::now() + std::chrono::minutes(10);
+  for (;;) {
+    auto m = meta(c, job);
+    if (m["state"] == "complete") {
+      for (auto& p : procs) p.stop(milliseconds(10000));
+      // Their registry entries go with them: the next run counts its own.
+      auto gone = Clock::now() + std::chrono::seconds(30);
+      for (;;) {
+        auto n = c.command({"HLEN", queue::kWorkersKey});
+        if (n && n->integer() == 0) break;
+        if (Clock::now() > gone) die("workers did not leave: " + job);
+        std::this_thread::sleep_for(milliseconds(5));  // polling
+      }
+      auto num = [&](const char* k) { return util::parse_int(m[k]).value_or(0); };
+      return {static_cast<double>(num("finished_ms") - num("created_ms")) / 1000.0,
+              num("speculated"), num("speculative_wins"), num("duplicates")};
+    }
+    if (Clock::now() > deadline) die("slow-worker run did not finish: " + job);
+    std::this_thread::sleep_for(milliseconds(20));  // sampling interval
+  }
+}
+
+std::string loadavg() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -261,8 +345,11 @@ int main(int argc, char** argv) {
   if (!server) die(server.error().message);
   Env env{&*server, &*dir};
 
-  double xadd_p1 = redis_benchmark_xadd(env, 1);
-  double xadd_p16 = redis_benchmark_xadd(env, 16);
+  const std::string load_start = loadavg();
+  double xadd_p1 = redis_benchmark_xadd(env, 1, 4);
+  double xadd_p16 = redis_benchmark_xadd(env, 16, 4);
+  double xadd50_p1 = redis_benchmark_xadd(env, 1, 50);
+  double xadd50_p16 = redis_benchmark_xadd(env, 16, 50);
   double ceiling_2 = script_ceiling(env, quick ? 2000 : 20000, 2);
   double ceiling_100 = script_ceiling(env, quick ? 2000 : 20000, 100);
 
@@ -273,15 +360,46 @@ int main(int argc, char** argv) {
     rows.push_back(run_throughput(env, 100, workers, 2000 / scale));
     rows.push_back(run_throughput(env, 10000, workers, 200 / scale));
   }
+  // Without claim ahead: a chunk per free slot per claim.
+  Throughput no_ahead =
+      run_throughput(env, 1, 2, 20000 / scale, {"--claim-ahead-ms", "0"}, "-no-ahead");
+  // The headline, measured again right after redis-benchmark.
+  double xadd50_again = redis_benchmark_xadd(env, 1, 50);
+  Throughput headline = run_throughput(env, 1, 2, 20000 / scale, {}, "-headline");
   double submit_seconds = 0;
   int64_t submit_chunks = quick ? 100000 : 1000000;
   double submit = submit_rate(env, submit_chunks, &submit_seconds);
   auto lat = takeover_latencies(env, quick ? 3 : 20, 1000);
+  // One worker of three 10 times slower, with and without speculation,
+  // alternated.
+  const int64_t spec_chunks = quick ? 40 : 200;
+  const int64_t spec_work_ms = quick ? 200 : 500;
+  std::vector<Makespan> with, without;
+  for (int round = 0; round < (quick ? 1 : 3); ++round) {
+    const std::string n = std::to_string(round);
+    without.push_back(slow_worker_makespan(env, "slow-off-" + n, spec_chunks, spec_work_ms, false));
+    with.push_back(slow_worker_makespan(env, "slow-on-" + n, spec_chunks, spec_work_ms, true));
+  }
+  const std::string load_end = loadavg();
 
-  std::printf("### Redis ceiling (redis-benchmark, same server, 4 clients)\n\n");
-  std::printf("| command | pipeline | ops/s |\n|---|---|---|\n");
-  std::printf("| XADD (4 fields) | 1 | %.0f |\n| XADD (4 fields) | 16 | %.0f |\n\n", xadd_p1,
+  std::printf("Load average (1, 5, 15 min): %s at the start, %s at the end.\n\n",
+              load_start.c_str(), load_end.c_str());
+  std::printf("### Redis ceiling (redis-benchmark, same server)\n\n");
+  std::printf("| command | clients | pipeline | ops/s |\n|---|---|---|---|\n");
+  std::printf("| XADD (4 fields) | 4 | 1 | %.0f |\n| XADD (4 fields) | 4 | 16 | %.0f |\n", xadd_p1,
               xadd_p16);
+  std::printf("| XADD (4 fields) | 50 | 1 | %.0f |\n| XADD (4 fields) | 50 | 16 | %.0f |\n",
+              xadd50_p1, xadd50_p16);
+  std::printf("| XADD (4 fields), again just before the headline run | 50 | 1 | %.0f |\n\n",
+              xadd50_again);
+  std::printf("### Headline: one-parameter noop chunks, 2 workers, default flags\n\n");
+  std::printf(
+      "%lld chunks in %.2f s: %.0f chunks/s, %.0f%% of redis-benchmark's unpipelined XADD with 50 "
+      "clients measured just before (%.0f ops/s). Without claim ahead (`--claim-ahead-ms 0`), "
+      "earlier in the run: %.0f chunks/s.\n\n",
+      static_cast<long long>(headline.chunks), headline.seconds, headline.chunks_per_s,
+      100.0 * headline.chunks_per_s / std::max(xadd50_again, 1.0), xadd50_again,
+      no_ahead.chunks_per_s);
   std::printf("### Queue ceiling: claim + commit scripts from one client, no compute\n\n");
   std::printf("| chunks per round trip | chunks/s |\n|---|---|\n| 2 | %.0f |\n| 100 | %.0f |\n\n",
               ceiling_2, ceiling_100);
@@ -303,5 +421,27 @@ int main(int argc, char** argv) {
       "kill -9 of the holder to the chunk's commit by another worker, %zu rounds: "
       "median %.2f s, max %.2f s\n",
       lat.size(), median(lat), lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end()));
+  std::printf(
+      "\n### Speculative tail: %lld chunks of %lld ms, 3 workers (2 slots each), one 10 times "
+      "slower\n\n",
+      static_cast<long long>(spec_chunks), static_cast<long long>(spec_work_ms));
+  std::printf(
+      "| speculation | round | makespan (s) | copies | copies first | duplicates "
+      "|\n|---|---|---|---|---|---|\n");
+  std::vector<double> on_s, off_s;
+  for (size_t i = 0; i < with.size(); ++i) {
+    const Makespan& a = without[i];
+    const Makespan& b = with[i];
+    off_s.push_back(a.seconds);
+    on_s.push_back(b.seconds);
+    std::printf("| off (`--no-speculate`) | %zu | %.2f | %lld | %lld | %lld |\n", i + 1, a.seconds,
+                static_cast<long long>(a.speculated), static_cast<long long>(a.wins),
+                static_cast<long long>(a.duplicates));
+    std::printf("| on (default) | %zu | %.2f | %lld | %lld | %lld |\n", i + 1, b.seconds,
+                static_cast<long long>(b.speculated), static_cast<long long>(b.wins),
+                static_cast<long long>(b.duplicates));
+  }
+  std::printf("\nMedian makespan: %.2f s without speculation, %.2f s with it.\n", median(off_s),
+              median(on_s));
   return 0;
 }

@@ -158,8 +158,15 @@ class Worker {
 
       if (!stopping) {
         if (now >= next_jobs) {
+          const std::vector<queue::JobRef> before = jobs_;
           refresh_jobs();
           next_jobs = now + milliseconds(jobs_.empty() ? 200 : 1000);
+          if (jobs_ != before) {
+            // A job appeared (or went): claim now, not after the back-off
+            // of a worker that had nothing to do.
+            next_claim = now;
+            idle_poll = milliseconds(5);
+          }
         }
         if (now >= next_liveness) {
           bool sweeper_due = now >= next_sweep;
