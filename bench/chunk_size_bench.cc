@@ -165,6 +165,9 @@ int main(int argc, char** argv) {
       {"bs_mc-12",
        "bs_mc, paths 10,000,000, 12 points",
        {"--kernel", "bs_mc", "--arg", "paths=10000000", "--params", "12"}},
+      {"bs_mc-8",
+       "bs_mc, paths 10,000,000, 8 points",
+       {"--kernel", "bs_mc", "--arg", "paths=10000000", "--params", "8"}},
   };
   redis::LocalServerOptions lo;
   auto server = redis::LocalServer::start(lo);
