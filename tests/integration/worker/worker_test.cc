@@ -68,6 +68,27 @@ class WorkerTest : public RedisTest {
     return chunks.size();
   }
 
+  // A worker of `job` with one slot, `slowdown` times slower, copying
+  // chunks in flight for at least `min_age_ms` (speculative tail).
+  WorkerOptions one_slot(const std::string& job, double slowdown, int64_t min_age_ms) {
+    WorkerOptions o = options(job);
+    o.threads = 1;
+    o.slowdown = slowdown;
+    o.speculation.min_age_ms = min_age_ms;
+    return o;
+  }
+
+  // The job's events of `type`.
+  int count_events(const std::string& job, const std::string& type) {
+    auto events = store_->events(job, "-", 100000);
+    EXPECT_TRUE(events);
+    int n = 0;
+    if (events) {
+      for (const auto& e : *events) n += e.fields.count("type") && e.fields.at("type") == type;
+    }
+    return n;
+  }
+
   std::unique_ptr<queue::JobStore> store_;
 };
 
@@ -190,6 +211,114 @@ TEST_F(WorkerTest, WorkerWithoutTheJobsKernelRefusesTheJob) {
   ASSERT_TRUE(st);
   EXPECT_EQ(st->done, 0);
   EXPECT_TRUE(st->in_flight.empty());
+}
+
+// Claim ahead and the speculative tail (docs/PROTOCOL.md).
+
+// Short chunks under a 1 s lease, with renewals held back for a minute: a
+// claimed chunk keeps its lease only because claim ahead queues no more
+// than a tenth of the lease of work per slot. Any lease that ran out
+// would show as a takeover by the sweeper (every 100 ms).
+TEST_F(WorkerTest, QueuedChunksStartLongBeforeTheirLeaseRunsOutEvenWithoutRenewals) {
+  constexpr int64_t kChunks = 600;
+  ASSERT_TRUE(store_->submit("j", simulate_spec(kChunks, 1, 1), {}));
+  std::atomic<bool> stop{false};
+  WorkerOptions o = options("j", 1000);
+  o.renew_interval_ms = 60000;
+  auto a = start("a", o, stop);
+  auto b = start("b", o, stop);
+  auto ra = a.get();
+  auto rb = b.get();
+  ASSERT_TRUE(ra) << ra.error().message;
+  ASSERT_TRUE(rb) << rb.error().message;
+  EXPECT_EQ(ra->exit_reason, "finished");
+  EXPECT_EQ(rb->exit_reason, "finished");
+  // Claim ahead happened: a worker held more chunks than its 2 slots...
+  EXPECT_GT(std::max(ra->max_held, rb->max_held), 2);
+  // ...and no more than the 64 per slot it may queue.
+  EXPECT_LE(std::max(ra->max_held, rb->max_held), 2 + 2 * 64);
+  EXPECT_EQ(ra->lost + rb->lost, 0);
+  EXPECT_EQ(ra->taken_over + rb->taken_over, 0);
+  check_exactly_once("j", kChunks);
+  auto s = store_->status("j");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, JobState::kComplete);
+  EXPECT_EQ(s->done, kChunks);
+  EXPECT_EQ(s->takeovers, 0) << "a claimed chunk's lease ran out before it was committed";
+  EXPECT_EQ(s->duplicates, 0);
+  EXPECT_EQ(count_events("j", "takeover"), 0);
+}
+
+// Chunks of 100 ms never travel ahead under a 1 s lease: a tenth of the
+// lease is one such chunk's time, so a worker holds one per slot.
+TEST_F(WorkerTest, ChunksLongerThanTheBudgetAreClaimedOnlyForFreeSlots) {
+  constexpr int64_t kChunks = 12;
+  ASSERT_TRUE(store_->submit("j", simulate_spec(kChunks, 1, 100), {}));
+  std::atomic<bool> stop{false};
+  auto r = start("a", options("j", 1000), stop).get();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->exit_reason, "finished");
+  EXPECT_EQ(r->max_held, 2);
+  check_exactly_once("j", kChunks);
+}
+
+// Three workers, one of them 50 times slower: at the end of the job the
+// fast ones copy the slow one's chunk, the first commit wins, and every
+// chunk still has exactly one result; the loser's commit, if it came, is a
+// counted duplicate.
+TEST_F(WorkerTest, SpeculativeCopiesFinishTheSlowWorkersChunksExactlyOnce) {
+  constexpr int64_t kChunks = 40;
+  ASSERT_TRUE(store_->submit("j", simulate_spec(kChunks, 1, 40), {}));
+  std::atomic<bool> stop{false};
+  auto opts = [&](double slowdown) { return one_slot("j", slowdown, 300); };
+  auto f1 = start("fast1", opts(1), stop);
+  auto f2 = start("fast2", opts(1), stop);
+  auto slow = start("slow", opts(50), stop);
+  std::vector<Result<WorkerStats>> rs;
+  for (auto* f : {&f1, &f2, &slow}) rs.push_back(f->get());
+  int64_t speculated = 0, duplicates = 0;
+  for (const auto& r : rs) {
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->exit_reason, "finished");
+    speculated += r->speculated;
+    duplicates += r->duplicates;
+  }
+  EXPECT_EQ(rs[2]->speculated, 0) << "the slow worker copied a chunk";
+  check_exactly_once("j", kChunks);
+  auto s = store_->status("j");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, JobState::kComplete);
+  EXPECT_GE(s->speculated, 1) << "no copy of the slow worker's chunk was made";
+  EXPECT_EQ(s->speculated, speculated);
+  EXPECT_GE(s->speculative_wins, 1);
+  EXPECT_LE(s->speculative_wins, s->speculated);
+  EXPECT_EQ(s->duplicates, duplicates);
+  EXPECT_EQ(count_events("j", "speculated"), s->speculated);
+}
+
+TEST_F(WorkerTest, NoCopyIsMadeWhenSpeculationIsOff) {
+  constexpr int64_t kChunks = 20;
+  ASSERT_TRUE(store_->submit("j", simulate_spec(kChunks, 1, 40), {}));
+  std::atomic<bool> stop{false};
+  auto opts = [&](double slowdown) {
+    WorkerOptions o = one_slot("j", slowdown, 100);
+    o.speculate = false;
+    return o;
+  };
+  auto f1 = start("fast1", opts(1), stop);
+  auto slow = start("slow", opts(20), stop);
+  for (auto* f : {&f1, &slow}) {
+    auto r = f->get();
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->exit_reason, "finished");
+    EXPECT_EQ(r->speculated, 0);
+    EXPECT_EQ(r->duplicates, 0);
+  }
+  check_exactly_once("j", kChunks);
+  auto s = store_->status("j");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->speculated, 0);
+  EXPECT_EQ(s->speculative_wins, 0);
 }
 
 }  // namespace
