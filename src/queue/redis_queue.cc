@@ -530,10 +530,10 @@ class RedisStreamQueue final : public WorkQueue {
         if (r) report.handed_over += r->as_int().value_or(0);
         continue;
       }
+      // The active list was read before: the job may have been reopened
+      // since, so finalize decides, and drops it from the list, in one step.
       TTG_TRY_ASSIGN(Reply f, scripts::run(client_, scripts::finalize(j.ref.name)));
-      (void)f;
-      TTG_TRY(client_.command({"SREM", kActiveKey, j.ref.name}));
-      ++report.finalized_jobs;
+      if (!is_active_state(f.str())) ++report.finalized_jobs;
     }
     return report;
   }

@@ -550,11 +550,16 @@ return 'cancelled'
   return s;
 }
 
+// KEYS: the job's, then ttg:active. ARGV: job.
 const redis::Script& script_finalize() {
   static const redis::Script s(job_script(R"lua(
+local ACTIVE = KEYS[NJOBKEYS + 1]
 local v = redis.call('HMGET', K.meta, 'state', 'retain_ms', 'expires_ms')
+-- A job still (or again: retry reopens a complete job) running stays in the
+-- active list; the check and the removal are one step.
+if v[1] and v[1] ~= 'complete' and v[1] ~= 'cancelled' then return v[1] end
+redis.call('SREM', ACTIVE, ARGV[1])
 if not v[1] then return 'gone' end
-if v[1] ~= 'complete' and v[1] ~= 'cancelled' then return v[1] end
 if v[3] then return v[1] end
 -- Every chunk of a complete job is acknowledged: its entries are dead weight,
 -- unless some chunk is dead: retry needs its entry.
@@ -835,7 +840,11 @@ Call retire(const std::string& job, const std::string& consumer) {
 
 Call cancel(const std::string& job) { return job_call(script_cancel(), job, {}); }
 
-Call finalize(const std::string& job) { return job_call(script_finalize(), job, {}); }
+Call finalize(const std::string& job) {
+  Call call = job_call(script_finalize(), job, {job});
+  call.keys.push_back(kActiveKey);
+  return call;
+}
 
 Call retry(const JobRef& job, const std::vector<int64_t>& chunks) {
   Call call = job_call(script_retry(), job.name, {job.run, job.name});

@@ -96,9 +96,11 @@ Call retire(const std::string& job, const std::string& consumer);
 // Cancels the job unless finished. Reply: "cancelled" (now), "complete" or
 // "was_cancelled" (left as it was); NOJOB when the job does not exist.
 Call cancel(const std::string& job);
-// For a finished job: trims a complete job's tasks stream (unless some chunk
-// is dead: retry needs its entry) and sets every key to expire after the
-// job's retain_ms. Reply: the job's state, or "gone".
+// For a finished job: drops it from ttg:active, trims a complete job's tasks
+// stream (unless some chunk is dead: retry needs its entry) and sets every
+// key to expire after the job's retain_ms. A job that is not finished (a
+// retry may have reopened it) is left as it is. Reply: the job's state, or
+// "gone".
 Call finalize(const std::string& job);
 // Puts dead chunks back, each with fresh attempts, in the handed-back
 // consumer, where the next claim of any worker takes it (no takeover is
