@@ -763,6 +763,43 @@ std::set<int64_t> chunks_of(const std::vector<ResultRecord>& records) {
   return out;
 }
 
+// The sweeper lists the active jobs, then finalizes those it saw finished;
+// a retry may reopen one in between. finalize itself drops a finished job
+// from ttg:active, in the step that checks its state, so a reopened job
+// stays there (a separate SREM could drop it for ever).
+TEST_F(QueueProtocolTest, FinalizeDropsAFinishedJobFromTheActiveListButNotAReopenedOne) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10, 2), {}));
+  auto a = consumer("a", 10000);
+  ASSERT_NO_FATAL_FAILURE(kill_chunk(*a, view("j"), 0));
+  auto claimed = claim(*a, "j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  ASSERT_TRUE(a->commit({completion((*claimed)[0])}));
+  ASSERT_EQ(status("j").state, JobState::kComplete);
+  auto conn = connect();
+  auto member = [&] {
+    auto r = conn.command({"SISMEMBER", kActiveKey, "j"});
+    EXPECT_TRUE(r);
+    return r && r->integer() == 1;
+  };
+  ASSERT_TRUE(member());
+  // Reopened between the sweeper's listing and its finalize.
+  auto r = store_->retry("j", std::vector<int64_t>{0});
+  ASSERT_TRUE(r && r->reopened);
+  auto late = scripts::run(store_->client(), scripts::finalize("j"));
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_EQ(late->str(), "running");
+  EXPECT_TRUE(member()) << "a job reopened by retry left the active list";
+  // Finished again: finalize drops it.
+  auto again = claim(*a, "j", 1);
+  ASSERT_TRUE(again && again->size() == 1);
+  ASSERT_TRUE(a->commit({completion((*again)[0])}));
+  ASSERT_EQ(status("j").state, JobState::kComplete);
+  auto done = scripts::run(store_->client(), scripts::finalize("j"));
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(done->str(), "complete");
+  EXPECT_FALSE(member());
+}
+
 TEST_F(QueueProtocolTest, RetryPutsADeadChunkBackOnceAndTheJobCompletes) {
   ASSERT_TRUE(store_->submit("j", spec(20, 10, 2), {}));
   auto a = consumer("a", 10000);
