@@ -21,6 +21,9 @@ using ttg::testing::wait_until;
 
 class QueueProtocolTest : public RedisTest {
  protected:
+  // Job "j" of 2 chunks, made complete by `a`: chunk 0 dead, chunk 1
+  // committed.
+  void complete_with_chunk_0_dead(WorkQueue& a);
   void SetUp() override {
     RedisTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -757,6 +760,15 @@ void kill_chunk(WorkQueue& q, const JobView& v, int64_t c) {
   }
 }
 
+void QueueProtocolTest::complete_with_chunk_0_dead(WorkQueue& a) {
+  ASSERT_TRUE(store_->submit("j", spec(20, 10, 2), {}));
+  ASSERT_NO_FATAL_FAILURE(kill_chunk(a, view("j"), 0));
+  auto claimed = claim(a, "j", 1);
+  ASSERT_TRUE(claimed && claimed->size() == 1);
+  ASSERT_TRUE(a.commit({completion((*claimed)[0])}));
+  ASSERT_EQ(status("j").state, JobState::kComplete);
+}
+
 std::set<int64_t> chunks_of(const std::vector<ResultRecord>& records) {
   std::set<int64_t> out;
   for (const auto& r : records) out.insert(std::stoll(r.fields.at("chunk_id")));
@@ -768,13 +780,8 @@ std::set<int64_t> chunks_of(const std::vector<ResultRecord>& records) {
 // from ttg:active, in the step that checks its state, so a reopened job
 // stays there (a separate SREM could drop it for ever).
 TEST_F(QueueProtocolTest, FinalizeDropsAFinishedJobFromTheActiveListButNotAReopenedOne) {
-  ASSERT_TRUE(store_->submit("j", spec(20, 10, 2), {}));
   auto a = consumer("a", 10000);
-  ASSERT_NO_FATAL_FAILURE(kill_chunk(*a, view("j"), 0));
-  auto claimed = claim(*a, "j", 1);
-  ASSERT_TRUE(claimed && claimed->size() == 1);
-  ASSERT_TRUE(a->commit({completion((*claimed)[0])}));
-  ASSERT_EQ(status("j").state, JobState::kComplete);
+  ASSERT_NO_FATAL_FAILURE(complete_with_chunk_0_dead(*a));
   auto conn = connect();
   auto member = [&] {
     auto r = conn.command({"SISMEMBER", kActiveKey, "j"});
@@ -801,13 +808,8 @@ TEST_F(QueueProtocolTest, FinalizeDropsAFinishedJobFromTheActiveListButNotAReope
 }
 
 TEST_F(QueueProtocolTest, RetryPutsADeadChunkBackOnceAndTheJobCompletes) {
-  ASSERT_TRUE(store_->submit("j", spec(20, 10, 2), {}));
   auto a = consumer("a", 10000);
-  ASSERT_NO_FATAL_FAILURE(kill_chunk(*a, view("j"), 0));
-  auto claimed = claim(*a, "j", 1);
-  ASSERT_TRUE(claimed && claimed->size() == 1);
-  ASSERT_TRUE(a->commit({completion((*claimed)[0])}));
-  ASSERT_EQ(status("j").state, JobState::kComplete);
+  ASSERT_NO_FATAL_FAILURE(complete_with_chunk_0_dead(*a));
   ASSERT_EQ(status("j").dead, 1);
 
   // The sweeper finalizes it: expiry set, but its entries kept for retry.
